@@ -1,0 +1,149 @@
+-- Step 2 of the migration: give the assistants table an organization_id
+-- column and foreign key. Step 4 (finalize_assistants) makes it mandatory.
+
+-- Returns the single uuid primary key column of rel, or raises.
+CREATE FUNCTION _uuid_primary_key(rel regclass) RETURNS name
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    key_column name;
+    key_type   regtype;
+BEGIN
+    SELECT a.attname, a.atttypid INTO key_column, key_type
+      FROM pg_index i
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = rel AND i.indisprimary AND i.indnkeyatts = 1;
+    IF NOT FOUND OR key_type <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'table "%" has no single-column uuid primary key', rel
+            USING ERRCODE = 'invalid_table_definition',
+                  DETAIL = 'The tenant columns of other tables hold assistant ids, and org_rls compares them as uuid.',
+                  HINT = 'Attach the table that holds one row per assistant, keyed by a uuid.';
+    END IF;
+    RETURN key_column;
+END
+$fn$;
+COMMENT ON FUNCTION _uuid_primary_key(regclass) IS
+    'Internal: returns the single uuid primary key column of a table, or raises 42P16.';
+REVOKE EXECUTE ON FUNCTION _uuid_primary_key(regclass) FROM PUBLIC;
+
+CREATE FUNCTION attach_assistants(
+    assistants  regclass DEFAULT 'public.assistants'::text::regclass,
+    name_column name     DEFAULT 'name'
+) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    key_column    name;
+    attached      regclass := (SELECT t.relation FROM @extschema@.assistants_table t);
+    org_type      regtype;
+    org_default   boolean;
+    table_name    name;
+BEGIN
+    PERFORM @extschema@._require_table(assistants, 'assistants');
+    PERFORM @extschema@._column_type(assistants, name_column);
+    key_column := @extschema@._uuid_primary_key(assistants);
+
+    IF attached IS NOT NULL AND attached <> assistants THEN
+        RAISE EXCEPTION 'another assistants table is already attached: "%"', attached
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'org_rls supports one assistants table per database.';
+    END IF;
+
+    SELECT a.atttypid, a.atthasdef INTO org_type, org_default
+      FROM pg_attribute a
+     WHERE a.attrelid = assistants AND a.attname = 'organization_id'
+       AND a.attnum > 0 AND NOT a.attisdropped;
+    IF org_type <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'column "organization_id" of relation "%" has type %, not uuid',
+                        assistants, org_type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'Rename or drop that column, then attach again.';
+    END IF;
+
+    -- The default is set in a second step: a non-volatile default given in
+    -- ADD COLUMN would be evaluated once and written into every existing row.
+    IF org_type IS NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD COLUMN organization_id uuid', assistants);
+    END IF;
+    IF NOT coalesce(org_default, false) THEN
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN organization_id SET DEFAULT @extschema@.organization_id()',
+                       assistants);
+    END IF;
+    EXECUTE format('COMMENT ON COLUMN %s.organization_id IS %L', assistants,
+                   'Organization that owns this assistant. Added by org_rls.attach_assistants.');
+
+    IF NOT EXISTS (
+        SELECT FROM pg_constraint con
+         WHERE con.conrelid = assistants AND con.contype = 'f'
+           AND con.confrelid = '@extschema@.organizations'::regclass
+           AND con.conkey = ARRAY[(SELECT a.attnum FROM pg_attribute a
+                                    WHERE a.attrelid = assistants AND a.attname = 'organization_id')]) THEN
+        table_name := (SELECT c.relname FROM pg_class c WHERE c.oid = assistants);
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (organization_id) '
+                       'REFERENCES @extschema@.organizations (id) ON DELETE RESTRICT NOT VALID',
+                       assistants, left(table_name || '_organization_id_fkey', 63));
+    END IF;
+
+    IF NOT EXISTS (
+        SELECT FROM pg_index i JOIN pg_attribute a
+            ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = assistants AND a.attname = 'organization_id') THEN
+        EXECUTE format('CREATE INDEX ON %s (organization_id)', assistants);
+    END IF;
+
+    INSERT INTO @extschema@.assistants_table (relation, id_column, name_column)
+    VALUES (assistants, key_column, name_column)
+    ON CONFLICT (singleton) DO UPDATE
+       SET id_column = EXCLUDED.id_column, name_column = EXCLUDED.name_column;
+END
+$fn$;
+COMMENT ON FUNCTION attach_assistants(regclass, name) IS
+    'Adds organization_id (with a NOT VALID foreign key to org_rls.organizations and an index) to the assistants table and records the table. Idempotent.';
+REVOKE EXECUTE ON FUNCTION attach_assistants(regclass, name) FROM PUBLIC;
+
+CREATE FUNCTION finalize_assistants() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    attached   @extschema@.assistants_table := @extschema@._attached();
+    missing    bigint := @extschema@._count_unassigned(attached);
+    constraint_name name;
+    proof_name constant name := 'org_rls_organization_id_not_null';
+BEGIN
+    IF missing > 0 THEN
+        RAISE EXCEPTION '% assistants in "%" have no organization', missing, attached.relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'organization_id cannot be made NOT NULL while NULL values remain.',
+                  HINT = 'Run CALL org_rls.backfill() first.';
+    END IF;
+
+    -- Validating a foreign key takes only SHARE UPDATE EXCLUSIVE: reads and
+    -- writes of the assistants table go on during the scan.
+    FOR constraint_name IN
+        SELECT con.conname FROM pg_constraint con
+         WHERE con.conrelid = attached.relation AND con.contype = 'f'
+           AND con.confrelid = '@extschema@.organizations'::regclass AND NOT con.convalidated
+    LOOP
+        EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', attached.relation, constraint_name);
+    END LOOP;
+
+    -- SET NOT NULL skips its own table scan when a valid CHECK constraint
+    -- proves the column has no NULL values.
+    -- NOTE: all steps run in one transaction, so the ACCESS EXCLUSIVE lock
+    -- taken by ADD CONSTRAINT is held during the one scan that validates it.
+    IF NOT (SELECT a.attnotnull FROM pg_attribute a
+             WHERE a.attrelid = attached.relation AND a.attname = 'organization_id') THEN
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (organization_id IS NOT NULL) NOT VALID',
+                       attached.relation, proof_name);
+        EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', attached.relation, proof_name);
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN organization_id SET NOT NULL', attached.relation);
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', attached.relation, proof_name);
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION finalize_assistants() IS
+    'Validates the organization foreign key and makes assistants.organization_id NOT NULL; raises while assistants without an organization remain.';
+REVOKE EXECUTE ON FUNCTION finalize_assistants() FROM PUBLIC;

@@ -1,0 +1,99 @@
+-- Internal helpers shared by the migration functions. They are not part of
+-- the interface and may change between versions.
+
+-- Returns the attached assistants table, or raises when there is none.
+CREATE FUNCTION _attached() RETURNS @extschema@.assistants_table
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    attached @extschema@.assistants_table;
+BEGIN
+    SELECT * INTO attached FROM @extschema@.assistants_table;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no assistants table is attached'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run org_rls.attach_assistants() first.';
+    END IF;
+    RETURN attached;
+END
+$fn$;
+COMMENT ON FUNCTION _attached() IS
+    'Internal: returns the row of org_rls.assistants_table, or raises 55000 when no table is attached.';
+
+-- Raises unless rel is a plain or partitioned table.
+CREATE FUNCTION _require_table(rel regclass, argument text) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    kind "char";
+BEGIN
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'argument % must not be null', argument
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = rel;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    IF kind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', rel
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = format('It is a %s.', CASE kind
+                      WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                      WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence'
+                      WHEN 'i' THEN 'index' WHEN 'I' THEN 'partitioned index'
+                      WHEN 'c' THEN 'composite type' ELSE 'relation of kind ' || kind END),
+                  HINT = format('Pass a plain or partitioned table as %s.', argument);
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION _require_table(regclass, text) IS
+    'Internal: raises 42809 unless the relation is a plain or partitioned table.';
+
+-- Returns the type of a column, or raises when the column does not exist.
+CREATE FUNCTION _column_type(rel regclass, column_name name) RETURNS regtype
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    found_type regtype;
+BEGIN
+    IF column_name IS NULL THEN
+        RAISE EXCEPTION 'column name must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT a.atttypid INTO found_type
+      FROM pg_attribute a
+     WHERE a.attrelid = rel AND a.attname = column_name
+       AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation "%" does not exist', column_name, rel
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    RETURN found_type;
+END
+$fn$;
+COMMENT ON FUNCTION _column_type(regclass, name) IS
+    'Internal: returns the type of a column, or raises 42703 when the table has no such column.';
+
+-- Returns the number of assistants whose organization_id is NULL.
+CREATE FUNCTION _count_unassigned(attached @extschema@.assistants_table) RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s WHERE organization_id IS NULL', attached.relation)
+       INTO missing;
+    RETURN missing;
+END
+$fn$;
+COMMENT ON FUNCTION _count_unassigned(@extschema@.assistants_table) IS
+    'Internal: counts the assistants that have no organization yet.';
+
+REVOKE EXECUTE ON FUNCTION _attached(), _require_table(regclass, text),
+    _column_type(regclass, name), _count_unassigned(@extschema@.assistants_table) FROM PUBLIC;

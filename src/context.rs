@@ -1,0 +1,107 @@
+//! The current organization. Sources, first match wins: the setting
+//! `org_rls.organization_id` (which `use_organization` sets), the JWT claim
+//! named by `org_rls.jwt_claim`, then the organization of the assistant named
+//! by the setting that `org_rls.legacy_tenant_setting` names. Empty values
+//! count as unset; a value that is not a uuid raises 22023 naming its source.
+
+use crate::{assistants, settings, uuid_text};
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::Uuid;
+use serde_json::Value;
+use std::ffi::CString;
+
+/// Returns the current organization, or NULL when no source sets one.
+#[pg_extern(stable, parallel_safe)]
+pub fn organization_id() -> Option<Uuid> {
+    if let Some(value) = settings::own_value(&settings::ORGANIZATION_ID) {
+        return Some(parse_setting(settings::ORGANIZATION_SETTING, &value));
+    }
+    if let Some(organization) = from_jwt_claims() {
+        return Some(organization);
+    }
+    from_legacy_tenant()
+}
+
+/// Sets the current organization until the end of the current transaction;
+/// NULL clears it. Returns its argument.
+#[pg_extern(volatile)]
+fn use_organization(organization_id: Option<Uuid>) -> Option<Uuid> {
+    let value = organization_id.map(|id| id.to_string()).unwrap_or_default();
+    set_local(settings::ORGANIZATION_SETTING, &value);
+    organization_id
+}
+
+fn set_local(name: &str, value: &str) {
+    let name = CString::new(name).expect("setting names contain no NUL byte");
+    let value = CString::new(value).expect("uuid text contains no NUL byte");
+    // SAFETY: both strings outlive the call, which copies them. The context
+    // and source are those of set_config(name, value, true) for a plain role.
+    unsafe {
+        pg_sys::set_config_option(
+            name.as_ptr(),
+            value.as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_LOCAL,
+            true,
+            0,
+            false,
+        );
+    }
+}
+
+fn from_jwt_claims() -> Option<Uuid> {
+    let claim = settings::own_value(&settings::JWT_CLAIM)?;
+    let text = settings::value_by_name(settings::JWT_CLAIMS_SETTING)?;
+    let claims: Value = serde_json::from_str(&text).unwrap_or_else(|error| {
+        raise_invalid(
+            format!("setting \"{}\" is not valid JSON", settings::JWT_CLAIMS_SETTING),
+            format!("The JSON parser reported: {error}."),
+        )
+    });
+    match claims.get(&claim) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(value)) if value.is_empty() => None,
+        Some(Value::String(value)) => Some(uuid_text::parse(value).unwrap_or_else(|| {
+            raise_invalid(
+                format!(
+                    "invalid value for claim \"{claim}\" in setting \"{}\": \"{value}\"",
+                    settings::JWT_CLAIMS_SETTING
+                ),
+                "The claim must be a uuid string.".into(),
+            )
+        })),
+        Some(other) => raise_invalid(
+            format!(
+                "invalid value for claim \"{claim}\" in setting \"{}\": {other}",
+                settings::JWT_CLAIMS_SETTING
+            ),
+            "The claim must be a uuid string.".into(),
+        ),
+    }
+}
+
+fn from_legacy_tenant() -> Option<Uuid> {
+    let name = settings::own_value(&settings::LEGACY_TENANT_SETTING)?;
+    let value = settings::value_by_name(&name)?;
+    let assistant = parse_setting(&name, &value);
+    assistants::organization_of(assistant)
+}
+
+fn parse_setting(name: &str, value: &str) -> Uuid {
+    uuid_text::parse(value).unwrap_or_else(|| {
+        raise_invalid(
+            format!("invalid value for setting \"{name}\": \"{value}\""),
+            "The value must be a uuid.".into(),
+        )
+    })
+}
+
+fn raise_invalid(message: String, detail: String) -> ! {
+    ErrorReport::new(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message, function_name!())
+        .set_detail(detail)
+        .set_hint("Set an organization id with org_rls.use_organization(), or reset the setting.")
+        .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR report does not return")
+}

@@ -1,0 +1,47 @@
+//! org_rls: organizations above a legacy `tenants` table of assistants, with
+//! organization-scoped row-level security.
+//!
+//! The Rust side holds the helpers that policies call on every statement
+//! (the organization context and its assistant ids). The migration steps are
+//! PL/pgSQL in `sql/`, included below in the order they depend on each other.
+
+use pgrx::prelude::*;
+
+mod assistants;
+mod context;
+mod settings;
+mod uuid_text;
+
+::pgrx::pg_module_magic!(name, version);
+
+extension_sql_file!("../sql/organizations.sql", name = "organizations", bootstrap);
+extension_sql_file!(
+    "../sql/organizations_policy.sql",
+    name = "organizations_policy",
+    requires = [context::organization_id]
+);
+extension_sql_file!("../sql/common.sql", name = "common", requires = ["organizations"]);
+extension_sql_file!("../sql/rename.sql", name = "rename", requires = ["common"]);
+extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["common"]);
+extension_sql_file!("../sql/backfill.sql", name = "backfill", requires = ["common"]);
+extension_sql_file!("../sql/protect.sql", name = "protect", requires = ["common"]);
+extension_sql_file!("../sql/status.sql", name = "status", requires = ["common"]);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    settings::register();
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// Hooks that `cargo pgrx test` needs at the crate root.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

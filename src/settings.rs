@@ -1,0 +1,64 @@
+//! The extension's settings (GUCs) and reading of other settings by name.
+
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::pg_sys;
+use std::ffi::{CStr, CString};
+
+pub const ORGANIZATION_SETTING: &str = "org_rls.organization_id";
+pub const JWT_CLAIMS_SETTING: &str = "request.jwt.claims";
+
+pub static ORGANIZATION_ID: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+pub static JWT_CLAIM: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"org_id"));
+pub static LEGACY_TENANT_SETTING: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(None);
+
+/// Registers the settings; called once per backend from `_PG_init`.
+pub fn register() {
+    GucRegistry::define_string_guc(
+        c"org_rls.organization_id",
+        c"Current organization (uuid); empty means unset.",
+        c"org_rls.use_organization() sets it for the current transaction only.",
+        &ORGANIZATION_ID,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"org_rls.jwt_claim",
+        c"Claim of request.jwt.claims that holds the organization id.",
+        c"Read when org_rls.organization_id is unset. Empty disables the claim.",
+        &JWT_CLAIM,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"org_rls.legacy_tenant_setting",
+        c"Name of the application's setting that holds the current assistant id.",
+        c"When set, for example to app.current_tenant, and no organization is set otherwise, the current organization is that assistant's organization.",
+        &LEGACY_TENANT_SETTING,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// Returns a string setting of this extension, with empty read as unset.
+pub fn own_value(setting: &GucSetting<Option<CString>>) -> Option<String> {
+    non_empty(setting.get().map(|value| value.to_string_lossy().into_owned()))
+}
+
+/// Returns the value of any setting by name, with empty and undefined read as unset.
+pub fn value_by_name(name: &str) -> Option<String> {
+    let name = CString::new(name).ok()?;
+    // SAFETY: GetConfigOption returns NULL or a pointer into GUC storage that
+    // stays valid until the setting changes; the value is copied at once.
+    let raw = unsafe { pg_sys::GetConfigOption(name.as_ptr(), true, false) };
+    if raw.is_null() {
+        return None;
+    }
+    let value = unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned();
+    non_empty(Some(value))
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|text| !text.is_empty())
+}
