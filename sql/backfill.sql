@@ -71,8 +71,8 @@ DECLARE
     assigned bigint;
     total    bigint := 0;
     batches  integer := 0;
-    started  timestamptz := clock_timestamp();
 BEGIN
+    PERFORM @extschema@._reject_transaction_block('CALL org_rls.backfill()');
     PERFORM @extschema@._require_batch_size(batch_size);
     PERFORM @extschema@._attached();
     LOOP
@@ -83,10 +83,8 @@ BEGIN
         total := total + assigned;
         RAISE NOTICE 'backfill batch %: % assistants assigned, % so far', batches, assigned, total;
     END LOOP;
-    RAISE NOTICE 'backfill finished: % assistants assigned in % batches in % ms, % still without an organization',
-        total, batches,
-        round(extract(epoch FROM clock_timestamp() - started) * 1000),
-        @extschema@._count_unassigned(@extschema@._attached());
+    RAISE NOTICE 'backfill finished: % assistants assigned in % batches, % still without an organization',
+        total, batches, @extschema@._count_unassigned(@extschema@._attached());
 END
 $fn$;
 COMMENT ON PROCEDURE backfill(integer) IS

@@ -45,7 +45,7 @@ BEGIN
                       WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                       WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence'
                       WHEN 'i' THEN 'index' WHEN 'I' THEN 'partitioned index'
-                      WHEN 'c' THEN 'composite type' ELSE 'relation of kind ' || kind END),
+                      WHEN 'c' THEN 'composite type' ELSE 'relation of kind ' || kind::text END),
                   HINT = format('Pass a plain or partitioned table as %s.', argument);
     END IF;
 END

@@ -61,10 +61,16 @@ pub fn organization_of(assistant: Uuid) -> Option<Uuid> {
     );
     as_owner(attached.owner, || {
         Spi::connect(|client| {
-            client.select(&query, Some(1), &[assistant.into()])?.first().get_one::<Uuid>()
+            let table = client.select(&query, Some(1), &[assistant.into()])?;
+            if table.is_empty() {
+                return Ok(None);
+            }
+            table.first().get_one::<Uuid>()
         })
     })
-    .unwrap_or_else(|error| error!("org_rls: reading the organization of an assistant failed: {error}"))
+    .unwrap_or_else(|error| {
+        error!("org_rls: reading the organization of an assistant failed: {error}")
+    })
 }
 
 fn attached() -> Option<Attached> {

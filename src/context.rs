@@ -56,7 +56,10 @@ fn from_jwt_claims() -> Option<Uuid> {
     let text = settings::value_by_name(settings::JWT_CLAIMS_SETTING)?;
     let claims: Value = serde_json::from_str(&text).unwrap_or_else(|error| {
         raise_invalid(
-            format!("setting \"{}\" is not valid JSON", settings::JWT_CLAIMS_SETTING),
+            format!(
+                "setting \"{}\" is not valid JSON",
+                settings::JWT_CLAIMS_SETTING
+            ),
             format!("The JSON parser reported: {error}."),
         )
     });
@@ -99,9 +102,13 @@ fn parse_setting(name: &str, value: &str) -> Uuid {
 }
 
 fn raise_invalid(message: String, detail: String) -> ! {
-    ErrorReport::new(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message, function_name!())
-        .set_detail(detail)
-        .set_hint("Set an organization id with org_rls.use_organization(), or reset the setting.")
-        .report(PgLogLevel::ERROR);
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        message,
+        function_name!(),
+    )
+    .set_detail(detail)
+    .set_hint("Set an organization id with org_rls.use_organization(), or reset the setting.")
+    .report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
 }

@@ -9,22 +9,44 @@ use pgrx::prelude::*;
 
 mod assistants;
 mod context;
+mod guards;
 mod settings;
 mod uuid_text;
 
 ::pgrx::pg_module_magic!(name, version);
 
-extension_sql_file!("../sql/organizations.sql", name = "organizations", bootstrap);
 extension_sql_file!(
-    "../sql/organizations_policy.sql",
-    name = "organizations_policy",
-    requires = [context::organization_id]
+    "../sql/organizations.sql",
+    name = "organizations",
+    bootstrap
 );
-extension_sql_file!("../sql/common.sql", name = "common", requires = ["organizations"]);
+extension_sql_file!(
+    "../sql/context.sql",
+    name = "context",
+    requires = [
+        context::organization_id,
+        context::use_organization,
+        assistants::assistant_ids,
+        guards::reject_transaction_block
+    ]
+);
+extension_sql_file!(
+    "../sql/common.sql",
+    name = "common",
+    requires = ["organizations"]
+);
 extension_sql_file!("../sql/rename.sql", name = "rename", requires = ["common"]);
 extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["common"]);
-extension_sql_file!("../sql/backfill.sql", name = "backfill", requires = ["common"]);
-extension_sql_file!("../sql/protect.sql", name = "protect", requires = ["common"]);
+extension_sql_file!(
+    "../sql/backfill.sql",
+    name = "backfill",
+    requires = ["common"]
+);
+extension_sql_file!(
+    "../sql/protect.sql",
+    name = "protect",
+    requires = ["common"]
+);
 extension_sql_file!("../sql/status.sql", name = "status", requires = ["common"]);
 
 #[pg_guard]
@@ -33,7 +55,7 @@ pub extern "C-unwind" fn _PG_init() {
 }
 
 #[cfg(any(test, feature = "pg_test"))]
-mod tests;
+mod pg_tests;
 
 /// Hooks that `cargo pgrx test` needs at the crate root.
 #[cfg(test)]

@@ -43,7 +43,11 @@ pub fn register() {
 
 /// Returns a string setting of this extension, with empty read as unset.
 pub fn own_value(setting: &GucSetting<Option<CString>>) -> Option<String> {
-    non_empty(setting.get().map(|value| value.to_string_lossy().into_owned()))
+    non_empty(
+        setting
+            .get()
+            .map(|value| value.to_string_lossy().into_owned()),
+    )
 }
 
 /// Returns the value of any setting by name, with empty and undefined read as unset.
@@ -55,7 +59,9 @@ pub fn value_by_name(name: &str) -> Option<String> {
     if raw.is_null() {
         return None;
     }
-    let value = unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned();
+    let value = unsafe { CStr::from_ptr(raw) }
+        .to_string_lossy()
+        .into_owned();
     non_empty(Some(value))
 }
 

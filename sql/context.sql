@@ -1,0 +1,25 @@
+-- Comments and grants for the functions written in Rust, and the policy on
+-- the organizations table that uses them.
+
+COMMENT ON FUNCTION organization_id() IS
+    'Returns the current organization: org_rls.organization_id (set by org_rls.use_organization), else the org_rls.jwt_claim claim of request.jwt.claims, else the organization of the assistant named by the setting org_rls.legacy_tenant_setting names; NULL when none is set.';
+COMMENT ON FUNCTION use_organization(uuid) IS
+    'Sets the current organization until the end of the current transaction; NULL clears it. Returns its argument.';
+COMMENT ON FUNCTION assistant_ids() IS
+    'Returns the ids of the current organization''s assistants, sorted; empty when there is no current organization.';
+GRANT EXECUTE ON FUNCTION organization_id(), use_organization(uuid), assistant_ids() TO PUBLIC;
+COMMENT ON FUNCTION _reject_transaction_block(text) IS
+    'Internal: raises 25001 when called inside a transaction block.';
+REVOKE EXECUTE ON FUNCTION _reject_transaction_block(text) FROM PUBLIC;
+
+-- A role subject to row-level security sees only the current organization.
+-- Superusers, the table owner and BYPASSRLS roles see every row, as always.
+ALTER TABLE organizations ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY organizations_current ON organizations
+    FOR SELECT
+    USING (id OPERATOR(pg_catalog.=) (SELECT @extschema@.organization_id()));
+COMMENT ON POLICY organizations_current ON organizations IS
+    'Shows only the current organization (org_rls.organization_id()) to roles subject to row-level security.';
+
+GRANT SELECT ON organizations TO PUBLIC;
