@@ -15,7 +15,7 @@ pub fn parse(text: &str) -> Option<Uuid> {
     let mut previous_hyphen = true;
     for character in inner.chars() {
         if character == '-' {
-            if previous_hyphen || digits % 4 != 0 {
+            if previous_hyphen || !digits.is_multiple_of(4) {
                 return None;
             }
             previous_hyphen = true;
@@ -25,7 +25,7 @@ pub fn parse(text: &str) -> Option<Uuid> {
         if digits == 32 {
             return None;
         }
-        bytes[digits / 2] |= if digits % 2 == 0 { nibble << 4 } else { nibble };
+        bytes[digits / 2] |= if digits.is_multiple_of(2) { nibble << 4 } else { nibble };
         digits += 1;
         previous_hyphen = false;
     }

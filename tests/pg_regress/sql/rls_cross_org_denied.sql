@@ -1,4 +1,5 @@
--- As a plain role, org_rls's RESTRICTIVE policies hide other organizations' rows and reject writes into them; the application's own tenant policies stay exactly as they were.
+-- As a plain role, org_rls's RESTRICTIVE policies hide other organizations' rows and reject writes into them.
+-- The application's own tenant policies stay exactly as they were.
 BEGIN;
 \set ECHO none
 \i tests/pg_regress/include/fixture.sql
