@@ -1,5 +1,5 @@
--- Records what the legacy application sees, under the label given with
--- psql -v label=...: every capture query for every assistant, and the
+-- Records the rows visible to the legacy application under the label given
+-- with psql -v label=...: every capture query for every assistant, and the
 -- policies of schema public.
 \pset tuples_only on
 \pset format unaligned

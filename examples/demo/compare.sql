@@ -40,12 +40,12 @@ SELECT format('        %s: %s of %s assistants differ', query_name, count(*) FIL
 HAVING bool_or(differs)
  ORDER BY query_name;
 
-SELECT format(E'        example %s, assistant %s: %s before, %s after\n'
-              E'          first differing row before: %s\n'
-              E'          first differing row after:  %s',
+SELECT format('        example %s, assistant %s (row count before: %s, after: %s)' || E'\n'
+              || '          first differing row before: %s' || E'\n'
+              || '          first differing row after:  %s',
               d.query_name, d.assistant_id,
-              coalesce(d.rows_before || ' rows', d.hash_before),
-              coalesce(d.rows_after || ' rows', d.hash_after),
+              coalesce(d.rows_before::text, d.hash_before),
+              coalesce(d.rows_after::text, d.hash_after),
               coalesce(f.line_before, '(none)'), coalesce(f.line_after, '(none)'))
   FROM (SELECT DISTINCT ON (query_name) *
           FROM cell_pairs WHERE differs
@@ -66,7 +66,7 @@ SELECT table_name, policy_name, permissive, roles, cmd, qual, with_check
   FROM demo.policy_snapshots WHERE label = 'before';
 
 -- rename_tenants renamed the table tenants to assistants. Only that table
--- name is mapped back; expressions must match as text.
+-- name is mapped back, and expressions must match as text.
 CREATE TEMP VIEW policies_after AS
 SELECT CASE table_name WHEN 'assistants' THEN 'tenants'::name ELSE table_name END AS table_name,
        policy_name, permissive, roles, cmd, qual, with_check

@@ -20,7 +20,7 @@ INSERT INTO demo.capture_queries (name, role_name, sets_tenant, statement) VALUE
      $q$SELECT h.ordinality AS sort_key, h::text AS row_text
           FROM public.hybrid_search($1, 'refund invoice', public.fixture_embedding(42, 16), 10)
                WITH ORDINALITY AS h$q$),
-    -- The widget sets no tenant: the embed snippet only knows the public key.
+    -- The widget sets no tenant: the embed snippet contains only the public key.
     ('widget_search', 'app_widget', false,
      $q$SELECT w.ordinality AS sort_key, w::text AS row_text
           FROM public.widget_search($2, 'refund invoice', public.fixture_embedding(42, 16), 5)
@@ -44,8 +44,8 @@ INSERT INTO demo.capture_queries (name, role_name, sets_tenant, statement) VALUE
      $q$SELECT r.conversation_id AS sort_key, r::text AS row_text
           FROM public.recent_conversations r$q$);
 
--- One cell per (run, assistant, query). rows_text holds the rows as text,
--- one a line in sort_key order, so that a difference can be shown;
+-- One cell per (run, assistant, query). rows_text contains the rows as
+-- text, one per line in sort_key order, so that a difference can be shown.
 -- row_hash is its md5, or the error text when the query failed (row_count
 -- and rows_text are then NULL).
 CREATE TABLE demo.captures (

@@ -4,26 +4,24 @@
 \pset tuples_only on
 \pset format unaligned
 
--- Relations that the application reads, including the compatibility view
--- and the security_invoker view over conversations.
-CREATE TABLE demo.isolated_relations (name text PRIMARY KEY);
-INSERT INTO demo.isolated_relations VALUES
-    ('tenants'), ('assistants'), ('tenant_members'), ('documents'), ('knowledge'),
-    ('conversations'), ('messages'), ('events'), ('recent_conversations');
-
 -- For pair_count pairs of organizations (A, B), runs as app_user with the
 -- explicit organization A while app.current_tenant names B's assistant, so
 -- that the legacy policies admit B's rows and only org_rls can hide them.
 -- Returns the number of pairs and of violations, and raises a WARNING for
--- each of the first ten violations.
+-- each violation.
 CREATE FUNCTION demo.check_context_isolation(pair_count integer, OUT pairs integer, OUT violations integer)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    pair     record;
-    relation text;
-    visible  bigint;
-    state    text;
-    -- Inserts an application could make, per table; %L is the tenant id.
+    -- Relations that the application reads, including the compatibility
+    -- view and the security_invoker view over conversations.
+    relations constant text[] := ARRAY['tenants', 'assistants', 'tenant_members', 'documents',
+                                       'knowledge', 'conversations', 'messages', 'events',
+                                       'recent_conversations'];
+    pair      record;
+    relation  text;
+    visible   bigint;
+    state     text;
+    -- Inserts that an application could make, per table, with %L for the tenant id.
     insert_statements constant jsonb := jsonb_build_object(
         'documents', 'INSERT INTO public.documents (tenant_id, title) VALUES (%L, ''isolation probe'')',
         'conversations', 'INSERT INTO public.conversations (tenant_id, visitor_id) VALUES (%L, ''isolation-probe'')');
@@ -51,12 +49,12 @@ BEGIN
         -- Organization A, legacy tenant B: nothing of B may show.
         PERFORM set_config('app.current_tenant', pair.assistant_b::text, true);
         PERFORM org_rls.use_organization(pair.org_a);
-        FOR relation IN SELECT name FROM demo.isolated_relations ORDER BY name LOOP
+        FOREACH relation IN ARRAY relations LOOP
             EXECUTE format('SELECT count(*) FROM public.%I', relation) INTO visible;
             IF visible <> 0 THEN
                 violations := violations + 1;
-                RAISE WARNING 'organization % sees % rows of % with app.current_tenant = %',
-                    pair.org_a, visible, relation, pair.assistant_b;
+                RAISE WARNING '% rows of % visible to organization % with app.current_tenant = %',
+                    visible, relation, pair.org_a, pair.assistant_b;
             END IF;
         END LOOP;
 
@@ -71,10 +69,10 @@ BEGIN
         SELECT count(*) FILTER (WHERE o.id <> pair.org_a) INTO visible FROM org_rls.organizations o;
         IF visible <> 0 THEN
             violations := violations + 1;
-            RAISE WARNING 'organization % sees % other organizations', pair.org_a, visible;
+            RAISE WARNING '% other organizations visible to organization %', visible, pair.org_a;
         END IF;
 
-        FOR relation IN SELECT unnest(ARRAY['documents', 'conversations']) LOOP
+        FOREACH relation IN ARRAY ARRAY['documents', 'conversations'] LOOP
             state := demo.sqlstate_of(format(insert_statements ->> relation, pair.assistant_b));
             IF state <> '42501' THEN
                 violations := violations + 1;
@@ -88,9 +86,9 @@ BEGIN
         SELECT count(*) INTO visible FROM public.documents;
         IF visible = 0 THEN
             violations := violations + 1;
-            RAISE WARNING 'organization % sees none of its own documents', pair.org_a;
+            RAISE WARNING 'no documents visible to organization % for its own assistant', pair.org_a;
         END IF;
-        FOR relation IN SELECT unnest(ARRAY['documents', 'conversations']) LOOP
+        FOREACH relation IN ARRAY ARRAY['documents', 'conversations'] LOOP
             state := demo.sqlstate_of(format(insert_statements ->> relation, pair.assistant_a));
             IF state <> '00000' THEN
                 violations := violations + 1;
@@ -105,7 +103,7 @@ BEGIN
         SELECT count(*) INTO visible FROM public.documents WHERE tenant_id = pair.assistant_b;
         IF visible = 0 THEN
             violations := violations + 1;
-            RAISE WARNING 'without an explicit organization, assistant % sees none of its documents',
+            RAISE WARNING 'without an explicit organization, no documents of assistant % are visible',
                 pair.assistant_b;
         END IF;
 
@@ -115,9 +113,10 @@ BEGIN
 END
 $fn$;
 
--- For every organization, counts the rows that probe_role sees of each
--- protected table, split into rows of the organization's own assistants and
--- rows of others. The organization's assistants are read as the caller.
+-- For every organization, counts the rows of each protected table that are
+-- visible to probe_role, split into rows of the organization's own
+-- assistants and rows of others. The organization's assistants are read as
+-- the caller.
 CREATE FUNCTION demo.count_visible_rows(probe_role name)
 RETURNS TABLE (table_name text, organization uuid, own_rows bigint, foreign_rows bigint)
 LANGUAGE plpgsql AS $fn$
@@ -151,12 +150,15 @@ $fn$;
 
 BEGIN;
 
+-- The savepoint drops the probe inserts before the row counts below.
+SAVEPOINT pairs;
 SELECT pairs AS context_pairs, violations AS context_violations
   FROM demo.check_context_isolation(20) \gset
+ROLLBACK TO SAVEPOINT pairs;
 SELECT format('organization pairs checked: %s, isolation violations: %s', :context_pairs, :context_violations);
 
 -- A role whose own policies admit every row, so that only org_rls's
--- RESTRICTIVE policy org_rls_isolation limits what it sees.
+-- RESTRICTIVE policy org_rls_isolation limits the rows visible to it.
 CREATE ROLE org_rls_demo_probe NOLOGIN;
 GRANT SELECT ON public.assistants, public.tenant_members, public.documents, public.knowledge,
                 public.conversations, public.messages, public.events TO org_rls_demo_probe;

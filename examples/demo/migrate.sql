@@ -21,21 +21,39 @@ END
 $fn$;
 
 SELECT demo.run_step('create extension', 'CREATE EXTENSION org_rls');
-SELECT demo.expect_sqlstate('backfill before attach_assistants is rejected',
-                            'CALL org_rls.backfill(50)', '55000');
+
+-- CALL backfill rejects a transaction block, and the exception handler of
+-- demo.sqlstate_of would be one, so its guards run at top level. psql sets
+-- SQLSTATE after each statement.
+\echo 'Expected error: CALL org_rls.backfill before attach_assistants.'
+\set ON_ERROR_STOP off
+\set VERBOSITY terse
+CALL org_rls.backfill(50);
+\set VERBOSITY default
+\set ON_ERROR_STOP on
+SELECT demo.expect_equal('backfill before attach_assistants is rejected (SQLSTATE)', :'SQLSTATE', '55000');
 
 SELECT demo.run_step('rename_tenants', 'SELECT org_rls.rename_tenants()');
 SELECT demo.run_step('attach_assistants', 'SELECT org_rls.attach_assistants()');
 
 SELECT demo.expect_sqlstate('finalize_assistants before backfill is rejected',
                             'SELECT org_rls.finalize_assistants()', '55000');
-SELECT demo.expect_sqlstate('backfill with batch size 0 is rejected',
-                            'CALL org_rls.backfill(0)', '22023');
--- A function runs inside a transaction, so the procedure's COMMIT fails and
--- the batch it had assigned is rolled back.
-SELECT demo.expect_sqlstate('backfill inside a transaction block is rejected',
-                            'CALL org_rls.backfill(50)', '2D000');
-SELECT demo.expect_equal('organizations left by the rejected backfill',
+
+\echo 'Expected errors: CALL org_rls.backfill(0), then CALL org_rls.backfill(50) after BEGIN.'
+\set ON_ERROR_STOP off
+\set VERBOSITY terse
+CALL org_rls.backfill(0);
+\set batch_size_sqlstate :SQLSTATE
+BEGIN;
+CALL org_rls.backfill(50);
+\set transaction_block_sqlstate :SQLSTATE
+ROLLBACK;
+\set VERBOSITY default
+\set ON_ERROR_STOP on
+SELECT demo.expect_equal('backfill with batch size 0 is rejected (SQLSTATE)', :'batch_size_sqlstate', '22023');
+SELECT demo.expect_equal('backfill inside a transaction block is rejected (SQLSTATE)',
+                         :'transaction_block_sqlstate', '25001');
+SELECT demo.expect_equal('organizations left by the rejected backfills',
                          (SELECT count(*) FROM org_rls.organizations), 0);
 
 -- Top level, outside a transaction block, so that each batch commits.
@@ -48,9 +66,8 @@ SELECT demo.run_step('finalize_assistants', 'SELECT org_rls.finalize_assistants(
 SELECT demo.run_step('set legacy_tenant_setting',
                      'ALTER DATABASE demo SET org_rls.legacy_tenant_setting = ''app.current_tenant''');
 
--- TODO: also expect 42809 from protect on a view (public.tenants). In 0.1.0,
--- org_rls._require_table fails first with 42725 because the expression
--- 'relation of kind ' || kind (a "char") matches no single || operator.
+SELECT demo.expect_sqlstate('protect on a view is rejected',
+                            'SELECT org_rls.protect(''public.tenants'')', '42809');
 SELECT demo.expect_sqlstate('protect on a text tenant column is rejected',
                             'SELECT org_rls.protect(''public.documents'', ''title'')', '42804');
 
