@@ -20,9 +20,17 @@ REVOKE EXECUTE ON FUNCTION _require_batch_size(integer) FROM PUBLIC;
 -- One statement creates the organizations and assigns them, so a batch is
 -- all or nothing. ON CONFLICT reuses the organization that an earlier run
 -- created for the same assistant, so a rerun creates no duplicates.
+--
+-- session_replication_role = replica, for this function only, keeps the
+-- application's row triggers on the assistants table from firing: writing
+-- organization_id must not bump updated_at columns or write audit rows the
+-- application would see. It also skips foreign key checks, which is safe
+-- because each organization is created in the same statement, and
+-- finalize_assistants validates the foreign key over every row.
 CREATE FUNCTION backfill_batch(batch_size integer DEFAULT 1000) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = replica
 AS $fn$
 DECLARE
     attached @extschema@.assistants_table;

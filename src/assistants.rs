@@ -4,91 +4,256 @@
 //! table calls `organization_id()`, which may read that table, so running as
 //! the caller would recurse into the policy; and an organization's assistant
 //! ids must not depend on which assistants the caller's policies show.
+//!
+//! Each lookup is a saved plan, and its result is kept until the snapshot
+//! changes (see `snapshot_key`), so the policies of one statement share one
+//! lookup however many protected tables they cover.
 
+use crate::saved_plan::SavedPlan;
 use pgrx::prelude::*;
 use pgrx::Uuid;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// The attached table, as read from `org_rls.assistants_table`.
+#[derive(Clone, PartialEq)]
 struct Attached {
-    qualified_name: String,
+    relation: pg_sys::Oid,
     id_column: String,
     owner: pg_sys::Oid,
 }
 
-const ATTACHED_QUERY: &str = "\
-    SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), t.id_column::text, e.extowner \
-      FROM org_rls.assistants_table t \
-      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relation \
-      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
-      JOIN pg_catalog.pg_extension e ON e.extname OPERATOR(pg_catalog.=) 'org_rls'";
+/// Saved plans for one attached table.
+struct TablePlans {
+    attached: Attached,
+    organization_of: SavedPlan,
+    ids_of: SavedPlan,
+}
 
-/// Returns the ids of an organization's assistants; empty when no
-/// organization is given or no assistants table is attached.
+/// What decides which rows a read-only query sees: the transaction, the
+/// subtransaction (a rollback to a savepoint starts a new one), the command
+/// counter, and PostgreSQL's count of completed transactions, which is the
+/// same for two snapshots exactly when they see the same committed data.
+#[derive(Clone, Copy, PartialEq)]
+struct SnapshotKey {
+    local_transaction: u32,
+    subtransaction: u32,
+    command: u32,
+    completed_transactions: u64,
+}
+
+/// Results for one snapshot.
+#[derive(Default)]
+struct Memo {
+    key: Option<SnapshotKey>,
+    attached: Option<Option<Attached>>,
+    organizations: HashMap<Uuid, Option<Uuid>>,
+    assistant_ids: HashMap<Uuid, Vec<Uuid>>,
+}
+
+#[derive(Default)]
+struct State {
+    attached_plan: Option<SavedPlan>,
+    table_plans: Option<TablePlans>,
+    memo: Memo,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+/// Upper bound on memoized organizations per snapshot; the memo is cleared
+/// beyond it, which costs only a lookup.
+const MEMO_CAPACITY: usize = 256;
+
+/// One row when a table is attached. The owner of `org_rls.assistants_table`
+/// is the role that created the extension.
+const ATTACHED_QUERY: &str = "\
+    SELECT t.relation::pg_catalog.oid, t.id_column::pg_catalog.text, \
+           (SELECT c.relowner FROM pg_catalog.pg_class c \
+             WHERE c.oid OPERATOR(pg_catalog.=) 'org_rls.assistants_table'::pg_catalog.regclass) \
+      FROM org_rls.assistants_table t";
+
+/// Returns the ids of the current organization's assistants, sorted; empty
+/// when there is no current organization or no assistants table is attached.
 #[pg_extern(stable, parallel_safe)]
 fn assistant_ids() -> Vec<Uuid> {
-    let Some(organization) = crate::context::organization_id() else {
-        return Vec::new();
-    };
-    let Some(attached) = attached() else {
-        return Vec::new();
-    };
-    let query = format!(
-        "SELECT pg_catalog.array_agg({id} ORDER BY {id}) FROM {table} \
-          WHERE organization_id OPERATOR(pg_catalog.=) $1",
-        id = quote_ident(&attached.id_column),
-        table = attached.qualified_name,
-    );
-    as_owner(attached.owner, || {
-        Spi::connect(|client| {
-            client
-                .select(&query, Some(1), &[organization.into()])?
-                .first()
-                .get_one::<Vec<Uuid>>()
-        })
-    })
-    .unwrap_or_else(|error| error!("org_rls: reading the assistant ids failed: {error}"))
-    .unwrap_or_default()
+    match crate::context::organization_id() {
+        Some(organization) => ids_of(organization),
+        None => Vec::new(),
+    }
 }
 
 /// Returns the organization of an assistant, or None when the assistant
 /// does not exist, has no organization, or no table is attached.
 pub fn organization_of(assistant: Uuid) -> Option<Uuid> {
-    let attached = attached()?;
-    let query = format!(
-        "SELECT organization_id FROM {table} WHERE {id} OPERATOR(pg_catalog.=) $1",
-        id = quote_ident(&attached.id_column),
-        table = attached.qualified_name,
-    );
-    as_owner(attached.owner, || {
-        Spi::connect(|client| {
-            let table = client.select(&query, Some(1), &[assistant.into()])?;
-            if table.is_empty() {
-                return Ok(None);
-            }
-            table.first().get_one::<Uuid>()
-        })
+    let key = snapshot_key();
+    if let Some(found) = with_memo(key, |memo| memo.organizations.get(&assistant).copied()) {
+        return found;
+    }
+    let found = run_lookup(key, |plans| {
+        plans
+            .organization_of
+            .first_value::<Uuid>(&[uuid_datum(assistant)])
     })
-    .unwrap_or_else(|error| {
-        error!("org_rls: reading the organization of an assistant failed: {error}")
+    .flatten();
+    with_memo(key, |memo| {
+        trim(memo);
+        memo.organizations.insert(assistant, found)
+    });
+    found
+}
+
+fn ids_of(organization: Uuid) -> Vec<Uuid> {
+    let key = snapshot_key();
+    if let Some(ids) = with_memo(key, |memo| memo.assistant_ids.get(&organization).cloned()) {
+        return ids;
+    }
+    let ids = run_lookup(key, |plans| {
+        plans
+            .ids_of
+            .first_value::<Vec<Uuid>>(&[uuid_datum(organization)])
+    })
+    .flatten()
+    .unwrap_or_default();
+    with_memo(key, |memo| {
+        trim(memo);
+        memo.assistant_ids.insert(organization, ids.clone())
+    });
+    ids
+}
+
+/// Runs `lookup` with the saved plans of the attached table, as its owner.
+/// Returns None when no table is attached.
+fn run_lookup<R>(key: Option<SnapshotKey>, lookup: impl FnOnce(&TablePlans) -> R) -> Option<R> {
+    Spi::connect(|_client| {
+        let attached = attached(key)?;
+        let owner = attached.owner;
+        prepare_table_plans(attached);
+        Some(as_owner(owner, || {
+            STATE.with(|state| {
+                let state = state.borrow();
+                lookup(state.table_plans.as_ref().expect("prepared just before"))
+            })
+        }))
     })
 }
 
-fn attached() -> Option<Attached> {
-    Spi::connect(|client| {
-        let table = client.select(ATTACHED_QUERY, Some(1), &[])?;
-        if table.is_empty() {
-            return Ok(None);
+/// Returns the attached table for this snapshot. Must be called inside `Spi::connect`.
+fn attached(key: Option<SnapshotKey>) -> Option<Attached> {
+    if let Some(found) = with_memo(key, |memo| memo.attached.clone()) {
+        return found;
+    }
+    let plan = STATE.with(|state| {
+        *state
+            .borrow_mut()
+            .attached_plan
+            .get_or_insert_with(|| SavedPlan::prepare(ATTACHED_QUERY, &[]))
+    });
+    let found = plan
+        .first_row(&[], |row| {
+            Some(Attached {
+                relation: row.get::<pg_sys::Oid>(1)?,
+                id_column: row.get::<String>(2)?,
+                owner: row.get::<pg_sys::Oid>(3)?,
+            })
+        })
+        .flatten();
+    with_memo(key, |memo| {
+        memo.attached = Some(found.clone());
+        Some(())
+    });
+    found
+}
+
+/// Makes sure the saved lookup plans belong to `attached`, replacing them
+/// when another table or id column was attached since they were prepared.
+fn prepare_table_plans(attached: Attached) {
+    STATE.with(|state| {
+        let mut state = state.borrow_mut();
+        if state
+            .table_plans
+            .as_ref()
+            .is_some_and(|plans| plans.attached == attached)
+        {
+            return;
         }
-        let row = table.first();
-        Ok(Some(Attached {
-            qualified_name: row.get::<String>(1)?.unwrap_or_default(),
-            id_column: row.get::<String>(2)?.unwrap_or_default(),
-            owner: row.get::<pg_sys::Oid>(3)?.unwrap_or(pg_sys::InvalidOid),
-        }))
+        if let Some(old) = state.table_plans.take() {
+            old.organization_of.free();
+            old.ids_of.free();
+        }
+        let id = quote_identifier(&attached.id_column);
+        let table = qualified_name(attached.relation);
+        let uuid = [pg_sys::UUIDOID];
+        let organization_of = SavedPlan::prepare(
+            &format!("SELECT organization_id FROM {table} WHERE {id} OPERATOR(pg_catalog.=) $1"),
+            &uuid,
+        );
+        let ids_of = SavedPlan::prepare(
+            &format!(
+                "SELECT pg_catalog.array_agg({id} ORDER BY {id}) FROM {table} \
+                  WHERE organization_id OPERATOR(pg_catalog.=) $1"
+            ),
+            &uuid,
+        );
+        state.table_plans = Some(TablePlans {
+            attached,
+            organization_of,
+            ids_of,
+        });
     })
-    .unwrap_or_else(|error: pgrx::spi::SpiError| {
-        error!("org_rls: reading org_rls.assistants_table failed: {error}")
+}
+
+/// Runs `action` on the memo after clearing it if the snapshot changed.
+/// Returns None without running it when the snapshot cannot be keyed.
+fn with_memo<R>(
+    key: Option<SnapshotKey>,
+    action: impl FnOnce(&mut Memo) -> Option<R>,
+) -> Option<R> {
+    let key = key?;
+    STATE.with(|state| {
+        let memo = &mut state.borrow_mut().memo;
+        if memo.key != Some(key) {
+            *memo = Memo {
+                key: Some(key),
+                ..Memo::default()
+            };
+        }
+        action(memo)
     })
+}
+
+fn trim(memo: &mut Memo) {
+    if memo.organizations.len() + memo.assistant_ids.len() >= MEMO_CAPACITY {
+        memo.organizations.clear();
+        memo.assistant_ids.clear();
+    }
+}
+
+fn snapshot_key() -> Option<SnapshotKey> {
+    // SAFETY: reads fields of the active snapshot and of this backend's
+    // PGPROC, both valid while a statement runs.
+    unsafe {
+        if !pg_sys::ActiveSnapshotSet() {
+            return None;
+        }
+        let snapshot = pg_sys::GetActiveSnapshot();
+        let completed_transactions = (*snapshot).snapXactCompletionCount;
+        // Imported and historic snapshots carry no count.
+        if completed_transactions == 0 {
+            return None;
+        }
+        Some(SnapshotKey {
+            local_transaction: (*pg_sys::MyProc).lxid,
+            subtransaction: pg_sys::GetCurrentSubTransactionId(),
+            command: (*snapshot).curcid,
+            completed_transactions,
+        })
+    }
+}
+
+fn uuid_datum(value: Uuid) -> pg_sys::Datum {
+    value.into_datum().expect("a uuid is never NULL")
 }
 
 /// Runs `body` with `owner` as the current user, the way a SECURITY DEFINER
@@ -110,6 +275,28 @@ fn as_owner<R>(owner: pg_sys::Oid, body: impl FnOnce() -> R) -> R {
         .execute()
 }
 
-fn quote_ident(identifier: &str) -> String {
+fn quote_identifier(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// Returns `schema.table` with both parts quoted, read from the relation cache.
+fn qualified_name(relation: pg_sys::Oid) -> String {
+    // SAFETY: lsyscache lookups of an existing relation; both return palloc'd
+    // strings (or NULL when the relation vanished), copied at once.
+    let (schema, table) = unsafe {
+        let table = pg_sys::get_rel_name(relation);
+        let schema = pg_sys::get_namespace_name(pg_sys::get_rel_namespace(relation));
+        if table.is_null() || schema.is_null() {
+            error!("org_rls: the attached assistants table (OID {relation:?}) does not exist");
+        }
+        (
+            std::ffi::CStr::from_ptr(schema)
+                .to_string_lossy()
+                .into_owned(),
+            std::ffi::CStr::from_ptr(table)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    };
+    format!("{}.{}", quote_identifier(&schema), quote_identifier(&table))
 }

@@ -10,6 +10,7 @@ use pgrx::prelude::*;
 mod assistants;
 mod context;
 mod guards;
+mod saved_plan;
 mod settings;
 mod uuid_text;
 

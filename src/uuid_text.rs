@@ -25,7 +25,11 @@ pub fn parse(text: &str) -> Option<Uuid> {
         if digits == 32 {
             return None;
         }
-        bytes[digits / 2] |= if digits.is_multiple_of(2) { nibble << 4 } else { nibble };
+        bytes[digits / 2] |= if digits.is_multiple_of(2) {
+            nibble << 4
+        } else {
+            nibble
+        };
         digits += 1;
         previous_hyphen = false;
     }

@@ -39,6 +39,8 @@ END
 $fn$;
 CREATE TRIGGER fail_on_assistant BEFORE UPDATE OF organization_id ON public.assistants
     FOR EACH ROW EXECUTE FUNCTION public.fail_on_assistant();
+-- The backfill keeps ordinary triggers from firing; this one must fire.
+ALTER TABLE public.assistants ENABLE ALWAYS TRIGGER fail_on_assistant;
 SELECT set_config('test.fail_on', (SELECT id::text FROM public.assistants ORDER BY id LIMIT 1 OFFSET 4), false)
        IS NOT NULL AS interruption_armed;
 CALL org_rls.backfill(2);
@@ -60,6 +62,9 @@ SELECT count(*) AS orphan_organizations FROM org_rls.organizations o
  WHERE NOT EXISTS (SELECT FROM public.assistants a WHERE a.organization_id = o.id);
 SELECT count(*) AS mismatched FROM public.assistants a JOIN org_rls.organizations o ON o.id = a.organization_id
  WHERE o.backfilled_from <> a.id;
+-- The application's updated_at trigger did not fire for the backfill.
+SELECT count(*) FILTER (WHERE updated_at <> created_at) AS assistants_touched FROM public.assistants
+ WHERE id NOT IN (pg_temp.tenant(3), pg_temp.tenant(4), pg_temp.tenant(5), pg_temp.tenant(6));
 
 -- An assistant that lost its organization gets the same one back.
 UPDATE public.assistants SET organization_id = NULL WHERE id = pg_temp.tenant(1);
