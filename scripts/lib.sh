@@ -6,9 +6,12 @@ PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_CONFIG=$PG_BIN/pg_config
 
-# Builds the extension in release mode and installs it into PostgreSQL 15.
+# Builds the extension in release mode and installs it into PostgreSQL 15,
+# with the frozen install scripts of earlier releases (sql/releases) that
+# the upgrade test starts from.
 install_extension() {
     (cd "$PROJECT_DIR" && cargo pgrx install --release --pg-config "$PG_CONFIG" >/dev/null)
+    cp "$PROJECT_DIR"/sql/releases/org_rls--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
 # Starts a new cluster in $1 listening on 127.0.0.1 port $2 only.

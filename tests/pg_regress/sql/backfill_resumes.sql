@@ -1,5 +1,6 @@
 -- backfill assigns one organization per assistant in committed batches, survives null and duplicate names, and a rerun or a run after an interruption creates no duplicates.
 -- CALL backfill commits, so this test works in a database of its own.
+\set suite_database :DBNAME
 CREATE DATABASE org_rls_backfill;
 \c org_rls_backfill
 \i tests/pg_regress/include/fixture.sql
@@ -83,5 +84,5 @@ SELECT count(*) FILTER (WHERE organization_id IS NULL) AS without_organization F
 
 SELECT component, relation, state, detail FROM org_rls.status();
 
-\c org_rls_regression
+\c :suite_database
 DROP DATABASE org_rls_backfill;
