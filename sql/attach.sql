@@ -15,7 +15,7 @@ BEGIN
       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
      WHERE i.indrelid = rel AND i.indisprimary AND i.indnkeyatts = 1;
     IF NOT FOUND OR key_type <> 'uuid'::regtype THEN
-        RAISE EXCEPTION 'table "%" has no single-column uuid primary key', rel
+        RAISE EXCEPTION 'table % has no single-column uuid primary key', rel
             USING ERRCODE = 'invalid_table_definition',
                   DETAIL = 'The tenant columns of other tables hold assistant ids, and org_rls compares them as uuid.',
                   HINT = 'Attach the table that holds one row per assistant, keyed by a uuid.';
@@ -46,17 +46,18 @@ BEGIN
     key_column := @extschema@._uuid_primary_key(assistants);
 
     IF attached IS NOT NULL AND attached <> assistants THEN
-        RAISE EXCEPTION 'another assistants table is already attached: "%"', attached
+        RAISE EXCEPTION 'another assistants table is already attached: %', attached
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'org_rls supports one assistants table per database.';
     END IF;
+    PERFORM @extschema@._lock(assistants, 'ACCESS EXCLUSIVE');
 
     SELECT a.atttypid, a.atthasdef INTO org_type, org_default
       FROM pg_attribute a
      WHERE a.attrelid = assistants AND a.attname = 'organization_id'
        AND a.attnum > 0 AND NOT a.attisdropped;
     IF org_type <> 'uuid'::regtype THEN
-        RAISE EXCEPTION 'column "organization_id" of relation "%" has type %, not uuid',
+        RAISE EXCEPTION 'column "organization_id" of relation % has type %, not uuid',
                         assistants, org_type
             USING ERRCODE = 'datatype_mismatch',
                   HINT = 'Rename or drop that column, then attach again.';
@@ -80,6 +81,7 @@ BEGIN
            AND con.confrelid = '@extschema@.organizations'::regclass
            AND con.conkey = ARRAY[(SELECT a.attnum FROM pg_attribute a
                                     WHERE a.attrelid = assistants AND a.attname = 'organization_id')]) THEN
+        PERFORM @extschema@._lock('@extschema@.organizations', 'SHARE ROW EXCLUSIVE');
         table_name := (SELECT c.relname FROM pg_class c WHERE c.oid = assistants);
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (organization_id) '
                        'REFERENCES @extschema@.organizations (id) ON DELETE RESTRICT NOT VALID',
@@ -114,7 +116,7 @@ DECLARE
     proof_name constant name := 'org_rls_organization_id_not_null';
 BEGIN
     IF missing > 0 THEN
-        RAISE EXCEPTION '% assistants in "%" have no organization', missing, attached.relation
+        RAISE EXCEPTION '% assistants in % have no organization', missing, attached.relation
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'organization_id cannot be made NOT NULL while NULL values remain.',
                   HINT = 'Run CALL org_rls.backfill() first.';
@@ -122,6 +124,7 @@ BEGIN
 
     -- Validating a foreign key takes only SHARE UPDATE EXCLUSIVE: reads and
     -- writes of the assistants table go on during the scan.
+    PERFORM @extschema@._lock(attached.relation, 'SHARE UPDATE EXCLUSIVE');
     FOR constraint_name IN
         SELECT con.conname FROM pg_constraint con
          WHERE con.conrelid = attached.relation AND con.contype = 'f'
@@ -136,6 +139,7 @@ BEGIN
     -- taken by ADD CONSTRAINT is held during the one scan that validates it.
     IF NOT (SELECT a.attnotnull FROM pg_attribute a
              WHERE a.attrelid = attached.relation AND a.attname = 'organization_id') THEN
+        PERFORM @extschema@._lock(attached.relation, 'ACCESS EXCLUSIVE');
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (organization_id IS NOT NULL) NOT VALID',
                        attached.relation, proof_name);
         EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', attached.relation, proof_name);

@@ -18,7 +18,8 @@ COMMENT ON FUNCTION _require_batch_size(integer) IS
 REVOKE EXECUTE ON FUNCTION _require_batch_size(integer) FROM PUBLIC;
 
 -- One statement creates the organizations and assigns them, so a batch is
--- all or nothing. ON CONFLICT reuses the organization that an earlier run
+-- all or nothing. FOR NO KEY UPDATE does not conflict with the FOR KEY SHARE
+-- locks that foreign key checks of concurrent inserts into child tables take. ON CONFLICT reuses the organization that an earlier run
 -- created for the same assistant, so a rerun creates no duplicates.
 --
 -- session_replication_role = replica, for this function only, keeps the
@@ -45,7 +46,7 @@ BEGIN
              WHERE a.organization_id IS NULL
              ORDER BY a.%1$I
              LIMIT $1
-               FOR UPDATE OF a
+               FOR NO KEY UPDATE OF a
         ), organization AS (
             INSERT INTO @extschema@.organizations (name, backfilled_from)
             SELECT coalesce(nullif(btrim(batch.assistant_name), ''),

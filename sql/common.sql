@@ -39,7 +39,7 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     IF kind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', rel
+        RAISE EXCEPTION '% is not a table', rel
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = format('It is a %s.', CASE kind
                       WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
@@ -70,7 +70,7 @@ BEGIN
      WHERE a.attrelid = rel AND a.attname = column_name
        AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" of relation "%" does not exist', column_name, rel
+        RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, rel
             USING ERRCODE = 'undefined_column';
     END IF;
     RETURN found_type;
@@ -95,5 +95,35 @@ $fn$;
 COMMENT ON FUNCTION _count_unassigned(@extschema@.assistants_table) IS
     'Internal: counts the assistants that have no organization yet.';
 
+-- Locks rel in lock_mode, waiting at most org_rls.lock_timeout. Each DDL
+-- step takes its strongest lock first through this function, so that it
+-- fails before changing anything instead of queueing behind a long query
+-- (and making every later query queue behind it).
+CREATE FUNCTION _lock(rel regclass, lock_mode text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    saved_timeout text := current_setting('lock_timeout');
+    -- NULL until the library defines the setting or a session sets it.
+    step_timeout  text := coalesce(current_setting('org_rls.lock_timeout', true), '5s');
+BEGIN
+    PERFORM set_config('lock_timeout', step_timeout, true);
+    BEGIN
+        EXECUTE format('LOCK TABLE %s IN %s MODE', rel, lock_mode);
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION 'could not lock table % in % mode within org_rls.lock_timeout (%)',
+                        rel, lock_mode, step_timeout
+            USING ERRCODE = 'lock_not_available',
+                  DETAIL = 'Another session holds a conflicting lock on the table, or waits for one. Nothing was changed.',
+                  HINT = 'Retry when that session ends; pg_blocking_pids() and pg_stat_activity show it. SET org_rls.lock_timeout to wait longer.';
+    END;
+    PERFORM set_config('lock_timeout', saved_timeout, true);
+END
+$fn$;
+COMMENT ON FUNCTION _lock(regclass, text) IS
+    'Internal: locks a table in the given mode, waiting at most org_rls.lock_timeout, and raises 55P03 with a hint when it cannot.';
+
+REVOKE EXECUTE ON FUNCTION _lock(regclass, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION _attached(), _require_table(regclass, text),
     _column_type(regclass, name), _count_unassigned(@extschema@.assistants_table) FROM PUBLIC;

@@ -39,12 +39,18 @@ CREATE TABLE protected_tables (
     tenant_column    name,
     enabled_rls      boolean     NOT NULL,
     added_permissive boolean     NOT NULL,
-    protected_at     timestamptz NOT NULL DEFAULT now()
+    protected_at     timestamptz NOT NULL DEFAULT now(),
+    shared_nulls     boolean     NOT NULL DEFAULT false,
+    parent           regclass
 );
 COMMENT ON TABLE protected_tables IS
     'Tables that org_rls.protect gave policies, and what it changed there, so that org_rls.unprotect removes exactly that.';
 COMMENT ON COLUMN protected_tables.tenant_column IS
     'Column compared with the organization''s assistant ids; NULL for the assistants table, which is filtered by organization_id.';
+COMMENT ON COLUMN protected_tables.shared_nulls IS
+    'Whether rows with a NULL tenant column are readable by every organization (protect(..., shared_nulls => true)).';
+COMMENT ON COLUMN protected_tables.parent IS
+    'The partitioned table whose protect() call protected this partition; NULL for a table protected directly.';
 
 SELECT pg_catalog.pg_extension_config_dump('organizations', '');
 SELECT pg_catalog.pg_extension_config_dump('assistants_table', '');

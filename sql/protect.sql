@@ -1,44 +1,39 @@
 -- Organization isolation: a RESTRICTIVE policy added on top of the policies
 -- a table already has, so that they keep deciding within the organization.
 
-CREATE FUNCTION protect(tbl regclass, tenant_column name DEFAULT 'tenant_id') RETURNS void
+-- Returns the type of a column with domains resolved to their base type.
+CREATE FUNCTION _base_type(type_oid regtype) RETURNS regtype
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    WITH RECURSIVE chain(oid, base) AS (
+        SELECT t.oid, t.typbasetype FROM pg_type t WHERE t.oid = type_oid
+        UNION ALL
+        SELECT t.oid, t.typbasetype FROM pg_type t JOIN chain c ON t.oid = c.base
+    )
+    SELECT oid::regtype FROM chain WHERE base = 0
+$fn$;
+COMMENT ON FUNCTION _base_type(regtype) IS
+    'Internal: returns a type with domains resolved to their base type.';
+REVOKE EXECUTE ON FUNCTION _base_type(regtype) FROM PUBLIC;
+
+-- Adds org_rls's policies to one table (not its partitions) and records them.
+CREATE FUNCTION _protect_one(tbl regclass, tenant_column name, predicate text,
+                             visible_predicate text, parent regclass) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    attached          @extschema@.assistants_table := @extschema@._attached();
-    is_assistants     boolean;
-    predicate         text;
-    enabled_rls       boolean := false;
-    added_permissive  boolean := false;
+    enabled_rls      boolean := false;
+    added_permissive boolean := false;
 BEGIN
-    PERFORM @extschema@._require_table(tbl, 'tbl');
-    IF EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = tbl) THEN
-        RAISE NOTICE 'table "%" is already protected, skipping', tbl;
-        RETURN;
-    END IF;
     IF EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl
                 AND p.polname IN ('org_rls_isolation', 'org_rls_access')) THEN
-        RAISE EXCEPTION 'table "%" already has a policy named org_rls_isolation or org_rls_access', tbl
+        RAISE EXCEPTION 'table % already has a policy named org_rls_isolation or org_rls_access', tbl
             USING ERRCODE = 'duplicate_object',
                   HINT = 'org_rls did not record protecting this table. Drop or rename that policy, then protect again.';
     END IF;
-
-    is_assistants := tbl = attached.relation;
-    IF is_assistants THEN
-        tenant_column := NULL;
-        predicate := 'organization_id OPERATOR(pg_catalog.=) (SELECT @extschema@.organization_id())';
-    ELSIF @extschema@._column_type(tbl, tenant_column) <> 'uuid'::regtype THEN
-        RAISE EXCEPTION 'column "%" of relation "%" is not of type uuid', tenant_column, tbl
-            USING ERRCODE = 'datatype_mismatch',
-                  DETAIL = format('Its type is %s.', @extschema@._column_type(tbl, tenant_column)),
-                  HINT = 'Pass the column that holds assistant ids as uuid.';
-    ELSE
-        -- The cast makes the parser read ANY (array expression), and the
-        -- scalar subquery becomes an InitPlan: one evaluation per statement.
-        predicate := format('%I OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.assistant_ids())::uuid[])',
-                            tenant_column);
-    END IF;
+    PERFORM @extschema@._lock(tbl, 'ACCESS EXCLUSIVE');
 
     IF NOT (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = tbl) THEN
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
@@ -46,28 +41,119 @@ BEGIN
     END IF;
 
     IF NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl AND p.polpermissive) THEN
-        RAISE WARNING 'table "%" has no permissive policy', tbl
+        RAISE WARNING 'table % has no permissive policy', tbl
             USING DETAIL = 'Without a permissive policy, row-level security shows no rows to roles subject to it.',
                   HINT = 'org_rls added the permissive policy org_rls_access with the organization predicate. Replace it with your own policy when you have one.';
         EXECUTE format('CREATE POLICY org_rls_access ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
-                       tbl, predicate, predicate);
+                       tbl, visible_predicate, predicate);
         EXECUTE format('COMMENT ON POLICY org_rls_access ON %s IS %L', tbl,
                        'Added by org_rls.protect because the table had no permissive policy: rows of the current organization.');
         added_permissive := true;
     END IF;
 
     EXECUTE format('CREATE POLICY org_rls_isolation ON %s AS RESTRICTIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
-                   tbl, predicate, predicate);
+                   tbl, visible_predicate, predicate);
     EXECUTE format('COMMENT ON POLICY org_rls_isolation ON %s IS %L', tbl,
                    'Added by org_rls.protect: limits every other policy to the current organization.');
 
-    INSERT INTO @extschema@.protected_tables (relation, tenant_column, enabled_rls, added_permissive)
-    VALUES (tbl, tenant_column, enabled_rls, added_permissive);
+    INSERT INTO @extschema@.protected_tables
+        (relation, tenant_column, enabled_rls, added_permissive, shared_nulls, parent)
+    VALUES (tbl, tenant_column, enabled_rls, added_permissive, visible_predicate <> predicate, parent);
 END
 $fn$;
-COMMENT ON FUNCTION protect(regclass, name) IS
-    'Adds the RESTRICTIVE policy org_rls_isolation that limits a table to the current organization, enabling row-level security if needed.';
-REVOKE EXECUTE ON FUNCTION protect(regclass, name) FROM PUBLIC;
+COMMENT ON FUNCTION _protect_one(regclass, name, text, text, regclass) IS
+    'Internal: adds the org_rls policies to one table and records what it changed.';
+REVOKE EXECUTE ON FUNCTION _protect_one(regclass, name, text, text, regclass) FROM PUBLIC;
+
+-- Returns the predicate that limits tbl to the current organization, after
+-- checking its tenant column.
+CREATE FUNCTION _organization_predicate(tbl regclass, tenant_column name) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    column_type regtype;
+BEGIN
+    IF tbl = (@extschema@._attached()).relation THEN
+        RETURN 'organization_id OPERATOR(pg_catalog.=) (SELECT @extschema@.organization_id())';
+    END IF;
+    column_type := @extschema@._column_type(tbl, tenant_column);
+    IF @extschema@._base_type(column_type) <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'column "%" of relation % is not of type uuid', tenant_column, tbl
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('Its type is %s.', column_type),
+                  HINT = 'Pass the column that holds assistant ids as uuid. A text column can be converted first with ALTER TABLE ... ALTER COLUMN ... TYPE uuid USING lower(column)::uuid.';
+    END IF;
+    -- The cast makes the parser read ANY (array expression), and the scalar
+    -- subquery becomes an InitPlan: one evaluation per statement.
+    RETURN format('%I OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.assistant_ids())::uuid[])',
+                  tenant_column);
+END
+$fn$;
+COMMENT ON FUNCTION _organization_predicate(regclass, name) IS
+    'Internal: returns the policy predicate for a table, or raises when its tenant column is missing or not a uuid.';
+REVOKE EXECUTE ON FUNCTION _organization_predicate(regclass, name) FROM PUBLIC;
+
+CREATE FUNCTION protect(
+    tbl           regclass,
+    tenant_column name    DEFAULT 'tenant_id',
+    shared_nulls  boolean DEFAULT false
+) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    predicate         text;
+    visible_predicate text;
+    partition         regclass;
+    is_assistants     boolean;
+BEGIN
+    PERFORM @extschema@._require_table(tbl, 'tbl');
+    IF shared_nulls IS NULL THEN
+        RAISE EXCEPTION 'shared_nulls must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    is_assistants := tbl = (@extschema@._attached()).relation;
+    predicate := @extschema@._organization_predicate(tbl, tenant_column);
+    IF is_assistants THEN
+        tenant_column := NULL;
+        shared_nulls := false;
+    END IF;
+
+    -- Rows whose tenant column is NULL belong to no assistant. They stay
+    -- hidden unless the caller declares them shared; shared rows are
+    -- readable by every organization and writable by none.
+    visible_predicate := predicate;
+    IF shared_nulls THEN
+        visible_predicate := format('(%I IS NULL OR %s)', tenant_column, predicate);
+    ELSIF tenant_column IS NOT NULL AND NOT (SELECT a.attnotnull FROM pg_attribute a
+                                              WHERE a.attrelid = tbl AND a.attname = tenant_column) THEN
+        RAISE NOTICE 'rows of % whose % is NULL are hidden from roles subject to row-level security', tbl, tenant_column
+            USING HINT = 'Pass shared_nulls => true to show them to every organization, read-only.';
+    END IF;
+
+    -- The table first, then every partition: queries that name a partition
+    -- directly apply that partition's policies, not the parent's.
+    -- pg_partition_tree returns no row for a table outside a partition tree.
+    FOR partition IN
+        SELECT t.relid
+          FROM (SELECT tbl AS relid, 0 AS level
+                UNION
+                SELECT p.relid, p.level FROM pg_partition_tree(tbl) p) AS t
+         WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = t.relid)
+         ORDER BY t.level, t.relid::text
+    LOOP
+        PERFORM @extschema@._protect_one(partition, tenant_column, predicate, visible_predicate,
+                                        CASE WHEN partition <> tbl THEN tbl END);
+    END LOOP;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'table % is already protected, skipping', tbl;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION protect(regclass, name, boolean) IS
+    'Adds the RESTRICTIVE policy org_rls_isolation that limits a table and its partitions to the current organization, enabling row-level security if needed.';
+REVOKE EXECUTE ON FUNCTION protect(regclass, name, boolean) FROM PUBLIC;
 
 CREATE FUNCTION unprotect(tbl regclass) RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -77,23 +163,28 @@ DECLARE
     recorded @extschema@.protected_tables;
 BEGIN
     PERFORM @extschema@._require_table(tbl, 'tbl');
-    SELECT * INTO recorded FROM @extschema@.protected_tables p WHERE p.relation = tbl;
-    IF NOT FOUND THEN
-        RAISE NOTICE 'table "%" is not protected by org_rls, skipping', tbl;
+    IF NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = tbl) THEN
+        RAISE NOTICE 'table % is not protected by org_rls, skipping', tbl;
         RETURN;
     END IF;
 
-    EXECUTE format('DROP POLICY IF EXISTS org_rls_isolation ON %s', tbl);
-    IF recorded.added_permissive THEN
-        EXECUTE format('DROP POLICY IF EXISTS org_rls_access ON %s', tbl);
-    END IF;
-    -- Policies added by others since protect() keep row-level security on.
-    IF recorded.enabled_rls AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl) THEN
-        EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
-    END IF;
-    DELETE FROM @extschema@.protected_tables p WHERE p.relation = tbl;
+    FOR recorded IN
+        SELECT p.* FROM @extschema@.protected_tables p
+         WHERE p.relation = tbl OR p.parent = tbl
+    LOOP
+        PERFORM @extschema@._lock(recorded.relation, 'ACCESS EXCLUSIVE');
+        EXECUTE format('DROP POLICY IF EXISTS org_rls_isolation ON %s', recorded.relation);
+        IF recorded.added_permissive THEN
+            EXECUTE format('DROP POLICY IF EXISTS org_rls_access ON %s', recorded.relation);
+        END IF;
+        -- Policies added by others since protect() keep row-level security on.
+        IF recorded.enabled_rls AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = recorded.relation) THEN
+            EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', recorded.relation);
+        END IF;
+        DELETE FROM @extschema@.protected_tables p WHERE p.relation = recorded.relation;
+    END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION unprotect(regclass) IS
-    'Removes what org_rls.protect added to a table: its policies, and row-level security if protect enabled it and no policy remains.';
+    'Removes what org_rls.protect added to a table and its partitions: the policies, and row-level security where protect enabled it and no policy remains.';
 REVOKE EXECUTE ON FUNCTION unprotect(regclass) FROM PUBLIC;

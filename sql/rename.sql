@@ -56,6 +56,7 @@ BEGIN
         RAISE EXCEPTION 'new_name must not be null or empty'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM @extschema@._lock(tenants, 'ACCESS EXCLUSIVE');
 
     SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner)
       INTO schema_name, old_name, owner_name
@@ -84,7 +85,7 @@ BEGIN
                    format('Compatibility view over %s, created by org_rls.rename_tenants so that code using the old name keeps working.', renamed));
 
     IF pg_relation_is_updatable(compat_view, false) & all_writes <> all_writes THEN
-        RAISE EXCEPTION 'compatibility view "%" would not be automatically updatable', compat_view
+        RAISE EXCEPTION 'compatibility view % would not be automatically updatable', compat_view
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format('%s was not renamed.', tenants),
                   HINT = 'Check the table for features that make a SELECT * view read-only.';

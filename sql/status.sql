@@ -49,12 +49,35 @@ BEGIN
                concat_ws('; ',
                          CASE WHEN p.tenant_column IS NULL THEN 'filtered by organization_id'
                               ELSE format('filtered by %I', p.tenant_column) END,
+                         CASE WHEN p.shared_nulls THEN 'rows with a NULL tenant are shared, read-only' END,
+                         CASE WHEN p.parent IS NOT NULL THEN format('partition of %s', p.parent) END,
                          CASE WHEN p.added_permissive THEN 'permissive policy org_rls_access added' END,
                          CASE WHEN p.enabled_rls THEN 'row-level security enabled by org_rls' END)
           FROM @extschema@.protected_tables p
          ORDER BY p.relation::text;
+
+    -- A partition attached or created after protect() has no policies, and
+    -- queries that name it directly see every organization.
+    RETURN QUERY
+        SELECT 'protected table', t.relid, 'not protected',
+               format('partition of protected table %s; run org_rls.protect(%L) again', p.relation, p.relation::text)
+          FROM @extschema@.protected_tables p, pg_partition_tree(p.relation) t
+         WHERE p.parent IS NULL AND t.relid <> p.relation
+           AND NOT EXISTS (SELECT FROM @extschema@.protected_tables q WHERE q.relation = t.relid)
+         ORDER BY t.relid::text;
+
+    -- Functions whose body names a compatibility view go through it.
+    RETURN QUERY
+        SELECT 'function using a compatibility view', NULL::regclass, 'works through the view',
+               format('%s names %s in its body', f.oid::regprocedure, v.view)
+          FROM @extschema@.compatibility_views v
+          JOIN pg_class c ON c.oid = v.view
+          JOIN pg_proc f ON f.prosrc ~ ('\m' || c.relname || '\M')
+         WHERE f.prolang IN (SELECT l.oid FROM pg_language l WHERE l.lanname IN ('sql', 'plpgsql'))
+           AND f.pronamespace <> '@extschema@'::regnamespace
+         ORDER BY 4;
 END
 $fn$;
 COMMENT ON FUNCTION status() IS
-    'Lists the organizations count, compatibility views, the attached assistants table with how many assistants lack an organization, and the protected tables.';
+    'Lists the organizations count, compatibility views, the attached assistants table with how many assistants lack an organization, the protected tables and unprotected partitions, and functions that name a compatibility view.';
 REVOKE EXECUTE ON FUNCTION status() FROM PUBLIC;

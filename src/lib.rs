@@ -49,6 +49,7 @@ extension_sql_file!(
     requires = ["common"]
 );
 extension_sql_file!("../sql/status.sql", name = "status", requires = ["common"]);
+extension_sql_file!("../sql/plan.sql", name = "plan", requires = ["protect"]);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

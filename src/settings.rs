@@ -12,6 +12,7 @@ pub static JWT_CLAIM: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"org_id"));
 pub static LEGACY_TENANT_SETTING: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(None);
+pub static LOCK_TIMEOUT_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
 
 /// Registers the settings; called once per backend from `_PG_init`.
 pub fn register() {
@@ -38,6 +39,16 @@ pub fn register() {
         &LEGACY_TENANT_SETTING,
         GucContext::Userset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"org_rls.lock_timeout",
+        c"How long a migration step waits for a lock on a table before it fails, changing nothing.",
+        c"Applied to the LOCK TABLE each DDL step takes first. 0 waits without limit.",
+        &LOCK_TIMEOUT_MS,
+        0,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
     );
 }
 

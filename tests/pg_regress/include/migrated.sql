@@ -24,5 +24,6 @@ SET org_rls.legacy_tenant_setting = 'app.current_tenant';
 -- :org1 and :org3 are the organizations of assistants 1 and 3, read here
 -- because a plain role may not see them.
 SELECT (SELECT organization_id FROM public.assistants WHERE id = pg_temp.tenant(1)) AS org1,
-       (SELECT organization_id FROM public.assistants WHERE id = pg_temp.tenant(3)) AS org3 \gset
+       (SELECT organization_id FROM public.assistants WHERE id = pg_temp.tenant(3)) AS org3,
+       pg_temp.tenant(1) AS org1_tenant1, pg_temp.tenant(2) AS org1_tenant2 \gset
 \set ECHO all
