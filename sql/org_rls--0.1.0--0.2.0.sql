@@ -308,6 +308,8 @@ CREATE OR REPLACE FUNCTION backfill_batch(batch_size integer DEFAULT 1000) RETUR
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET session_replication_role = replica
+SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $fn$
 DECLARE
     attached @extschema@.assistants_table;
@@ -320,7 +322,6 @@ BEGIN
             SELECT a.%1$I AS assistant_id, a.%2$I::text AS assistant_name
               FROM %3$s a
              WHERE a.organization_id IS NULL
-             ORDER BY a.%1$I
              LIMIT $1
                FOR NO KEY UPDATE OF a
         ), organization AS (
