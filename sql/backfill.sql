@@ -87,17 +87,22 @@ DECLARE
     assigned bigint;
     total    bigint := 0;
     batches  integer := 0;
+    started  timestamptz;
 BEGIN
     PERFORM @extschema@._reject_transaction_block('CALL org_rls.backfill()');
     PERFORM @extschema@._require_batch_size(batch_size);
     PERFORM @extschema@._attached();
     LOOP
+        started := clock_timestamp();
         assigned := @extschema@.backfill_batch(batch_size);
         EXIT WHEN assigned = 0;
         COMMIT;
         batches := batches + 1;
         total := total + assigned;
         RAISE NOTICE 'backfill batch %: % assistants assigned, % so far', batches, assigned, total;
+        -- How long the batch held its row locks, up to its commit.
+        RAISE DEBUG 'backfill batch % took % ms', batches,
+            round(extract(epoch FROM clock_timestamp() - started) * 1000, 3);
     END LOOP;
     RAISE NOTICE 'backfill finished: % assistants assigned in % batches, % still without an organization',
         total, batches, @extschema@._count_unassigned(@extschema@._attached());

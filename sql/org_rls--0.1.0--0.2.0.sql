@@ -348,6 +348,39 @@ COMMENT ON FUNCTION backfill_batch(integer) IS
     'Gives up to batch_size assistants without an organization one organization each, in the caller''s transaction; returns how many it assigned.';
 REVOKE EXECUTE ON FUNCTION backfill_batch(integer) FROM PUBLIC;
 
+-- backfill reports each batch's duration at DEBUG1.
+CREATE OR REPLACE PROCEDURE backfill(batch_size integer DEFAULT 1000)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    assigned bigint;
+    total    bigint := 0;
+    batches  integer := 0;
+    started  timestamptz;
+BEGIN
+    PERFORM @extschema@._reject_transaction_block('CALL org_rls.backfill()');
+    PERFORM @extschema@._require_batch_size(batch_size);
+    PERFORM @extschema@._attached();
+    LOOP
+        started := clock_timestamp();
+        assigned := @extschema@.backfill_batch(batch_size);
+        EXIT WHEN assigned = 0;
+        COMMIT;
+        batches := batches + 1;
+        total := total + assigned;
+        RAISE NOTICE 'backfill batch %: % assistants assigned, % so far', batches, assigned, total;
+        -- How long the batch held its row locks, up to its commit.
+        RAISE DEBUG 'backfill batch % took % ms', batches,
+            round(extract(epoch FROM clock_timestamp() - started) * 1000, 3);
+    END LOOP;
+    RAISE NOTICE 'backfill finished: % assistants assigned in % batches, % still without an organization',
+        total, batches, @extschema@._count_unassigned(@extschema@._attached());
+END
+$fn$;
+COMMENT ON PROCEDURE backfill(integer) IS
+    'Gives every assistant without an organization its own organization, committing after each batch. Resumable: a rerun continues where an interrupted run stopped.';
+REVOKE EXECUTE ON PROCEDURE backfill(integer) FROM PUBLIC;
+
 -- protect: domains over uuid, a choice for rows with a NULL tenant, and
 -- partitions. The new parameter changes the signature.
 ALTER TABLE protected_tables
