@@ -8,6 +8,30 @@ COMMENT ON FUNCTION use_organization(uuid) IS
 COMMENT ON FUNCTION assistant_ids() IS
     'Returns the ids of the current organization''s assistants, sorted; empty when there is no current organization.';
 GRANT EXECUTE ON FUNCTION organization_id(), use_organization(uuid), assistant_ids() TO PUBLIC;
+COMMENT ON FUNCTION _invalidate_relcache(oid) IS
+    'Internal: sends a relcache invalidation of a relation to every backend at commit.';
+REVOKE EXECUTE ON FUNCTION _invalidate_relcache(oid) FROM PUBLIC;
+
+-- The helpers keep which table is attached across statements; every change
+-- to assistants_table tells every backend to read it again. ENABLE ALWAYS,
+-- because a restore or replication may write with triggers disabled.
+CREATE FUNCTION _assistants_table_changed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM @extschema@._invalidate_relcache(TG_RELID);
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION _assistants_table_changed() IS
+    'Internal: trigger that makes every backend read org_rls.assistants_table again after a change.';
+REVOKE EXECUTE ON FUNCTION _assistants_table_changed() FROM PUBLIC;
+CREATE TRIGGER assistants_table_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON assistants_table
+    FOR EACH STATEMENT EXECUTE FUNCTION _assistants_table_changed();
+ALTER TABLE assistants_table ENABLE ALWAYS TRIGGER assistants_table_changed;
+
 COMMENT ON FUNCTION _reject_transaction_block(text) IS
     'Internal: raises 25001 when called inside a transaction block.';
 REVOKE EXECUTE ON FUNCTION _reject_transaction_block(text) FROM PUBLIC;

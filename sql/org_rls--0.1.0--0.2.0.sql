@@ -830,3 +830,36 @@ $fn$;
 COMMENT ON FUNCTION plan_migration(regclass, name, name) IS
     'Lists, without changing anything, the steps of the migration and every problem it would hit.';
 REVOKE EXECUTE ON FUNCTION plan_migration(regclass, name, name) FROM PUBLIC;
+
+-- The helpers keep which table is attached across statements, until a
+-- trigger on assistants_table invalidates it in every backend.
+CREATE FUNCTION "_invalidate_relcache"(
+	"relation" oid /* pg_sys :: Oid */
+) RETURNS void
+STRICT VOLATILE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'invalidate_relcache_wrapper';
+COMMENT ON FUNCTION _invalidate_relcache(oid) IS
+    'Internal: sends a relcache invalidation of a relation to every backend at commit.';
+REVOKE EXECUTE ON FUNCTION _invalidate_relcache(oid) FROM PUBLIC;
+
+-- The helpers keep which table is attached across statements; every change
+-- to assistants_table tells every backend to read it again. ENABLE ALWAYS,
+-- because a restore or replication may write with triggers disabled.
+CREATE FUNCTION _assistants_table_changed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM @extschema@._invalidate_relcache(TG_RELID);
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION _assistants_table_changed() IS
+    'Internal: trigger that makes every backend read org_rls.assistants_table again after a change.';
+REVOKE EXECUTE ON FUNCTION _assistants_table_changed() FROM PUBLIC;
+CREATE TRIGGER assistants_table_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON assistants_table
+    FOR EACH STATEMENT EXECUTE FUNCTION _assistants_table_changed();
+ALTER TABLE assistants_table ENABLE ALWAYS TRIGGER assistants_table_changed;
+

@@ -7,13 +7,16 @@
 //!
 //! Each lookup is a saved plan, and its result is kept until the snapshot
 //! changes (see `snapshot_key`), so the policies of one statement share one
-//! lookup however many protected tables they cover.
+//! lookup however many protected tables they cover. Which table is attached
+//! is kept across statements until a relcache invalidation of
+//! `org_rls.assistants_table`, which a trigger on that table sends.
 
 use crate::saved_plan::SavedPlan;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The attached table, as read from `org_rls.assistants_table`.
 #[derive(Clone, PartialEq)]
@@ -46,17 +49,31 @@ struct SnapshotKey {
 #[derive(Default)]
 struct Memo {
     key: Option<SnapshotKey>,
-    attached: Option<Option<Attached>>,
     organizations: HashMap<Uuid, Option<Uuid>>,
     assistant_ids: HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// The attached table as read when `ATTACHED_GENERATION` had `generation`.
+struct CachedAttached {
+    generation: u64,
+    attached: Option<Attached>,
 }
 
 #[derive(Default)]
 struct State {
     attached_plan: Option<SavedPlan>,
+    attached: Option<CachedAttached>,
     table_plans: Option<TablePlans>,
     memo: Memo,
 }
+
+/// Incremented by every relcache invalidation of `org_rls.assistants_table`
+/// (or of all relations); a cached `Attached` of an older generation is stale.
+/// Atomics rather than `STATE`, because invalidations arrive while a borrow of
+/// `STATE` may be held around SPI calls.
+static ATTACHED_GENERATION: AtomicU64 = AtomicU64::new(0);
+/// OID of `org_rls.assistants_table`, learned when it is first read.
+static CONFIG_RELATION: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
@@ -66,13 +83,45 @@ thread_local! {
 /// beyond it, which costs only a lookup.
 const MEMO_CAPACITY: usize = 256;
 
-/// One row when a table is attached. The owner of `org_rls.assistants_table`
-/// is the role that created the extension.
+/// Always one row: the OID and owner of `org_rls.assistants_table` (the
+/// owner is the role that created the extension), then the attached table
+/// and its id column, NULL when none is attached.
 const ATTACHED_QUERY: &str = "\
-    SELECT t.relation::pg_catalog.oid, t.id_column::pg_catalog.text, \
-           (SELECT c.relowner FROM pg_catalog.pg_class c \
-             WHERE c.oid OPERATOR(pg_catalog.=) 'org_rls.assistants_table'::pg_catalog.regclass) \
-      FROM org_rls.assistants_table t";
+    SELECT c.oid, c.relowner, t.relation::pg_catalog.oid, t.id_column::pg_catalog.text \
+      FROM pg_catalog.pg_class c LEFT JOIN org_rls.assistants_table t ON true \
+     WHERE c.oid OPERATOR(pg_catalog.=) 'org_rls.assistants_table'::pg_catalog.regclass";
+
+/// Registers the invalidation callback; called once per backend from `_PG_init`.
+pub fn register_invalidation() {
+    // SAFETY: registers a plain function for the life of the backend.
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(
+            Some(on_relcache_invalidation),
+            pg_sys::Datum::from(0usize),
+        );
+    }
+}
+
+/// Marks the cached attached table stale. It runs inside invalidation
+/// processing, so it only touches atomics.
+#[pg_guard]
+unsafe extern "C-unwind" fn on_relcache_invalidation(
+    _argument: pg_sys::Datum,
+    relation: pg_sys::Oid,
+) {
+    let config = CONFIG_RELATION.load(Ordering::Relaxed);
+    if relation == pg_sys::InvalidOid || relation.to_u32() == config {
+        ATTACHED_GENERATION.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends a relcache invalidation of `relation` at commit, to every backend.
+/// The trigger on `org_rls.assistants_table` calls it after each change.
+#[pg_extern(volatile, name = "_invalidate_relcache")]
+fn invalidate_relcache(relation: pg_sys::Oid) {
+    // SAFETY: queues an invalidation message; any relation OID is accepted.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(relation) }
+}
 
 /// Returns the ids of the current organization's assistants, sorted; empty
 /// when there is no current organization or no assistants table is attached.
@@ -91,7 +140,7 @@ pub fn organization_of(assistant: Uuid) -> Option<Uuid> {
     if let Some(found) = with_memo(key, |memo| memo.organizations.get(&assistant).copied()) {
         return found;
     }
-    let found = run_lookup(key, |plans| {
+    let found = run_lookup(|plans| {
         plans
             .organization_of
             .first_value::<Uuid>(&[uuid_datum(assistant)])
@@ -109,7 +158,7 @@ fn ids_of(organization: Uuid) -> Vec<Uuid> {
     if let Some(ids) = with_memo(key, |memo| memo.assistant_ids.get(&organization).cloned()) {
         return ids;
     }
-    let ids = run_lookup(key, |plans| {
+    let ids = run_lookup(|plans| {
         plans
             .ids_of
             .first_value::<Vec<Uuid>>(&[uuid_datum(organization)])
@@ -125,9 +174,9 @@ fn ids_of(organization: Uuid) -> Vec<Uuid> {
 
 /// Runs `lookup` with the saved plans of the attached table, as its owner.
 /// Returns None when no table is attached.
-fn run_lookup<R>(key: Option<SnapshotKey>, lookup: impl FnOnce(&TablePlans) -> R) -> Option<R> {
+fn run_lookup<R>(lookup: impl FnOnce(&TablePlans) -> R) -> Option<R> {
     Spi::connect(|_client| {
-        let attached = attached(key)?;
+        let attached = attached()?;
         let owner = attached.owner;
         prepare_table_plans(attached);
         Some(as_owner(owner, || {
@@ -139,29 +188,47 @@ fn run_lookup<R>(key: Option<SnapshotKey>, lookup: impl FnOnce(&TablePlans) -> R
     })
 }
 
-/// Returns the attached table for this snapshot. Must be called inside `Spi::connect`.
-fn attached(key: Option<SnapshotKey>) -> Option<Attached> {
-    if let Some(found) = with_memo(key, |memo| memo.attached.clone()) {
+/// Returns the attached table, read again only after an invalidation. Must
+/// be called inside `Spi::connect`.
+fn attached() -> Option<Attached> {
+    // Read before the query, so that an invalidation during it leaves the
+    // result stale rather than current.
+    let generation = ATTACHED_GENERATION.load(Ordering::Relaxed);
+    let cached = STATE.with(|state| {
+        state
+            .borrow()
+            .attached
+            .as_ref()
+            .filter(|cached| cached.generation == generation)
+            .map(|cached| cached.attached.clone())
+    });
+    if let Some(found) = cached {
         return found;
     }
-    let plan = STATE.with(|state| {
-        *state
-            .borrow_mut()
-            .attached_plan
-            .get_or_insert_with(|| SavedPlan::prepare(ATTACHED_QUERY, &[]))
-    });
+    let plan = match STATE.with(|state| state.borrow().attached_plan) {
+        Some(plan) => plan,
+        None => {
+            let plan = SavedPlan::prepare(ATTACHED_QUERY, &[]);
+            STATE.with(|state| state.borrow_mut().attached_plan = Some(plan));
+            plan
+        }
+    };
     let found = plan
         .first_row(&[], |row| {
+            let config = row.get::<pg_sys::Oid>(1)?;
+            CONFIG_RELATION.store(config.to_u32(), Ordering::Relaxed);
             Some(Attached {
-                relation: row.get::<pg_sys::Oid>(1)?,
-                id_column: row.get::<String>(2)?,
-                owner: row.get::<pg_sys::Oid>(3)?,
+                owner: row.get::<pg_sys::Oid>(2)?,
+                relation: row.get::<pg_sys::Oid>(3)?,
+                id_column: row.get::<String>(4)?,
             })
         })
         .flatten();
-    with_memo(key, |memo| {
-        memo.attached = Some(found.clone());
-        Some(())
+    STATE.with(|state| {
+        state.borrow_mut().attached = Some(CachedAttached {
+            generation,
+            attached: found.clone(),
+        })
     });
     found
 }

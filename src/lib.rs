@@ -28,7 +28,8 @@ extension_sql_file!(
         context::organization_id,
         context::use_organization,
         assistants::assistant_ids,
-        guards::reject_transaction_block
+        guards::reject_transaction_block,
+        assistants::invalidate_relcache
     ]
 );
 extension_sql_file!(
@@ -54,6 +55,7 @@ extension_sql_file!("../sql/plan.sql", name = "plan", requires = ["protect"]);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
+    assistants::register_invalidation();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -41,6 +41,10 @@ WITH members AS (
                   pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid),
                   obj_description(pol.oid, 'pg_policy')) AS line
       FROM members m JOIN pg_policy pol ON m.classid = 'pg_class'::regclass AND pol.polrelid = m.objid
+), triggers AS (
+    SELECT format('trigger %s | enabled %s', pg_get_triggerdef(tg.oid), tg.tgenabled) AS line
+      FROM members m JOIN pg_trigger tg ON m.classid = 'pg_class'::regclass AND tg.tgrelid = m.objid
+     WHERE NOT tg.tgisinternal
 ), others AS (
     SELECT format('member %s', pg_describe_object(m.classid, m.objid, 0)) AS line
       FROM members m WHERE m.classid NOT IN ('pg_proc'::regclass, 'pg_class'::regclass)
@@ -55,7 +59,7 @@ WITH members AS (
 SELECT line FROM (
     SELECT line FROM functions UNION ALL SELECT line FROM tables UNION ALL SELECT line FROM columns
     UNION ALL SELECT line FROM constraints UNION ALL SELECT line FROM indexes
-    UNION ALL SELECT line FROM policies UNION ALL SELECT line FROM others
+    UNION ALL SELECT line FROM policies UNION ALL SELECT line FROM triggers UNION ALL SELECT line FROM others
     UNION ALL SELECT line FROM extension UNION ALL SELECT line FROM schema_grants
 ) AS all_lines
 ORDER BY line;
