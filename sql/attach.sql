@@ -105,6 +105,50 @@ COMMENT ON FUNCTION attach_assistants(regclass, name) IS
     'Adds organization_id (with a NOT VALID foreign key to org_rls.organizations and an index) to the assistants table and records the table. Idempotent.';
 REVOKE EXECUTE ON FUNCTION attach_assistants(regclass, name) FROM PUBLIC;
 
+-- The way back from attach_assistants, for a table attached by mistake or
+-- before org_rls is removed: possible only while nothing depends on it.
+CREATE FUNCTION detach_assistants() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    attached        @extschema@.assistants_table := @extschema@._attached();
+    assigned        bigint;
+    constraint_name name;
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.protected_tables) THEN
+        RAISE EXCEPTION 'tables are still protected by org_rls'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Protected: %s.', (SELECT string_agg(p.relation::text, ', ' ORDER BY p.relation::text)
+                                                       FROM @extschema@.protected_tables p)),
+                  HINT = 'Run org_rls.unprotect() on each of them first.';
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s WHERE organization_id IS NOT NULL', attached.relation)
+       INTO assigned;
+    IF assigned > 0 THEN
+        RAISE EXCEPTION '% assistants in % have an organization', assigned, attached.relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Detaching drops the organization_id column, which would lose those assignments.',
+                  HINT = 'Keep the table attached, or set organization_id to NULL first if the assignments are to go.';
+    END IF;
+
+    PERFORM @extschema@._lock(attached.relation, 'ACCESS EXCLUSIVE');
+    FOR constraint_name IN
+        SELECT con.conname FROM pg_constraint con
+         WHERE con.conrelid = attached.relation AND con.contype = 'f'
+           AND con.confrelid = '@extschema@.organizations'::regclass
+    LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', attached.relation, constraint_name);
+    END LOOP;
+    -- Dropping the column drops its default and its index too.
+    EXECUTE format('ALTER TABLE %s DROP COLUMN organization_id', attached.relation);
+    DELETE FROM @extschema@.assistants_table;
+END
+$fn$;
+COMMENT ON FUNCTION detach_assistants() IS
+    'Removes what attach_assistants added (the organization_id column with its foreign key, default and index) while no assistant has an organization and no table is protected.';
+REVOKE EXECUTE ON FUNCTION detach_assistants() FROM PUBLIC;
+
 CREATE FUNCTION finalize_assistants() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp

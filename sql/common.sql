@@ -39,6 +39,14 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     IF kind NOT IN ('r', 'p') THEN
+        IF EXISTS (SELECT FROM @extschema@.compatibility_views v WHERE v.view = rel) THEN
+            RAISE EXCEPTION '% is not a table', rel
+                USING ERRCODE = 'wrong_object_type',
+                      DETAIL = format('It is the compatibility view that org_rls.rename_tenants left over %s.',
+                                      (SELECT v.relation FROM @extschema@.compatibility_views v WHERE v.view = rel)),
+                      HINT = format('Pass %s as %s.',
+                                    (SELECT v.relation FROM @extschema@.compatibility_views v WHERE v.view = rel), argument);
+        END IF;
         RAISE EXCEPTION '% is not a table', rel
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = format('It is a %s.', CASE kind
@@ -63,7 +71,8 @@ DECLARE
 BEGIN
     IF column_name IS NULL THEN
         RAISE EXCEPTION 'column name must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = format('Pass the name of a column of %s.', rel);
     END IF;
     SELECT a.atttypid INTO found_type
       FROM pg_attribute a
@@ -71,7 +80,11 @@ BEGIN
        AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, rel
-            USING ERRCODE = 'undefined_column';
+            USING ERRCODE = 'undefined_column',
+                  HINT = format('Pass one of its columns: %s.',
+                                (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                                   FROM pg_attribute a
+                                  WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped));
     END IF;
     RETURN found_type;
 END
@@ -105,8 +118,8 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     saved_timeout text := current_setting('lock_timeout');
-    -- NULL until the library defines the setting or a session sets it.
-    step_timeout  text := coalesce(current_setting('org_rls.lock_timeout', true), '5s');
+    -- Reading it through the library checks a value set before it was loaded.
+    step_timeout  text := @extschema@._lock_timeout_ms() || 'ms';
 BEGIN
     PERFORM set_config('lock_timeout', step_timeout, true);
     BEGIN

@@ -8,6 +8,9 @@ COMMENT ON FUNCTION use_organization(uuid) IS
 COMMENT ON FUNCTION assistant_ids() IS
     'Returns the ids of the current organization''s assistants, sorted; empty when there is no current organization.';
 GRANT EXECUTE ON FUNCTION organization_id(), use_organization(uuid), assistant_ids() TO PUBLIC;
+COMMENT ON FUNCTION _lock_timeout_ms() IS
+    'Internal: returns org_rls.lock_timeout in milliseconds, loading the library that defines it.';
+REVOKE EXECUTE ON FUNCTION _lock_timeout_ms() FROM PUBLIC;
 COMMENT ON FUNCTION _invalidate_relcache(oid) IS
     'Internal: sends a relcache invalidation of a relation to every backend at commit.';
 REVOKE EXECUTE ON FUNCTION _invalidate_relcache(oid) FROM PUBLIC;

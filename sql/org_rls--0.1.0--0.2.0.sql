@@ -20,6 +20,14 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     IF kind NOT IN ('r', 'p') THEN
+        IF EXISTS (SELECT FROM @extschema@.compatibility_views v WHERE v.view = rel) THEN
+            RAISE EXCEPTION '% is not a table', rel
+                USING ERRCODE = 'wrong_object_type',
+                      DETAIL = format('It is the compatibility view that org_rls.rename_tenants left over %s.',
+                                      (SELECT v.relation FROM @extschema@.compatibility_views v WHERE v.view = rel)),
+                      HINT = format('Pass %s as %s.',
+                                    (SELECT v.relation FROM @extschema@.compatibility_views v WHERE v.view = rel), argument);
+        END IF;
         RAISE EXCEPTION '% is not a table', rel
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = format('It is a %s.', CASE kind
@@ -43,7 +51,8 @@ DECLARE
 BEGIN
     IF column_name IS NULL THEN
         RAISE EXCEPTION 'column name must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = format('Pass the name of a column of %s.', rel);
     END IF;
     SELECT a.atttypid INTO found_type
       FROM pg_attribute a
@@ -51,7 +60,11 @@ BEGIN
        AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, rel
-            USING ERRCODE = 'undefined_column';
+            USING ERRCODE = 'undefined_column',
+                  HINT = format('Pass one of its columns: %s.',
+                                (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                                   FROM pg_attribute a
+                                  WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped));
     END IF;
     RETURN found_type;
 END
@@ -86,14 +99,21 @@ REVOKE EXECUTE ON FUNCTION _uuid_primary_key(regclass) FROM PUBLIC;
 
 -- Migration steps take their strongest lock first, waiting at most
 -- org_rls.lock_timeout, and fail before changing anything when they cannot.
+CREATE FUNCTION "_lock_timeout_ms"() RETURNS INT /* i32 */
+STRICT STABLE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'lock_timeout_ms_wrapper';
+COMMENT ON FUNCTION _lock_timeout_ms() IS
+    'Internal: returns org_rls.lock_timeout in milliseconds, loading the library that defines it.';
+REVOKE EXECUTE ON FUNCTION _lock_timeout_ms() FROM PUBLIC;
 CREATE FUNCTION _lock(rel regclass, lock_mode text) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     saved_timeout text := current_setting('lock_timeout');
-    -- NULL until the library defines the setting or a session sets it.
-    step_timeout  text := coalesce(current_setting('org_rls.lock_timeout', true), '5s');
+    -- Reading it through the library checks a value set before it was loaded.
+    step_timeout  text := @extschema@._lock_timeout_ms() || 'ms';
 BEGIN
     PERFORM set_config('lock_timeout', step_timeout, true);
     BEGIN
@@ -129,10 +149,17 @@ DECLARE
     -- pg_relation_is_updatable bits for UPDATE, INSERT and DELETE
     all_writes  constant integer := (1 << 2) | (1 << 3) | (1 << 4);
 BEGIN
+    -- A second call after a successful rename finds the compatibility view.
+    SELECT v.relation INTO renamed FROM @extschema@.compatibility_views v WHERE v.view = tenants;
+    IF FOUND AND (SELECT c.relname FROM pg_class c WHERE c.oid = renamed) = new_name THEN
+        RAISE NOTICE '% is already renamed to %, skipping', tenants, renamed;
+        RETURN renamed;
+    END IF;
     PERFORM @extschema@._require_table(tenants, 'tenants');
     IF new_name IS NULL OR new_name = '' THEN
         RAISE EXCEPTION 'new_name must not be null or empty'
-            USING ERRCODE = 'invalid_parameter_value';
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the new name of the table, for example ''assistants''.';
     END IF;
     PERFORM @extschema@._lock(tenants, 'ACCESS EXCLUSIVE');
 
@@ -301,6 +328,49 @@ $fn$;
 COMMENT ON FUNCTION finalize_assistants() IS
     'Validates the organization foreign key and makes assistants.organization_id NOT NULL; raises while assistants without an organization remain.';
 REVOKE EXECUTE ON FUNCTION finalize_assistants() FROM PUBLIC;
+
+-- The way back from attach_assistants.
+CREATE FUNCTION detach_assistants() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    attached        @extschema@.assistants_table := @extschema@._attached();
+    assigned        bigint;
+    constraint_name name;
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.protected_tables) THEN
+        RAISE EXCEPTION 'tables are still protected by org_rls'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Protected: %s.', (SELECT string_agg(p.relation::text, ', ' ORDER BY p.relation::text)
+                                                       FROM @extschema@.protected_tables p)),
+                  HINT = 'Run org_rls.unprotect() on each of them first.';
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s WHERE organization_id IS NOT NULL', attached.relation)
+       INTO assigned;
+    IF assigned > 0 THEN
+        RAISE EXCEPTION '% assistants in % have an organization', assigned, attached.relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Detaching drops the organization_id column, which would lose those assignments.',
+                  HINT = 'Keep the table attached, or set organization_id to NULL first if the assignments are to go.';
+    END IF;
+
+    PERFORM @extschema@._lock(attached.relation, 'ACCESS EXCLUSIVE');
+    FOR constraint_name IN
+        SELECT con.conname FROM pg_constraint con
+         WHERE con.conrelid = attached.relation AND con.contype = 'f'
+           AND con.confrelid = '@extschema@.organizations'::regclass
+    LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', attached.relation, constraint_name);
+    END LOOP;
+    -- Dropping the column drops its default and its index too.
+    EXECUTE format('ALTER TABLE %s DROP COLUMN organization_id', attached.relation);
+    DELETE FROM @extschema@.assistants_table;
+END
+$fn$;
+COMMENT ON FUNCTION detach_assistants() IS
+    'Removes what attach_assistants added (the organization_id column with its foreign key, default and index) while no assistant has an organization and no table is protected.';
+REVOKE EXECUTE ON FUNCTION detach_assistants() FROM PUBLIC;
 
 -- The backfill locks rows FOR NO KEY UPDATE, which does not block foreign key
 -- checks of concurrent inserts into child tables.
@@ -481,6 +551,34 @@ COMMENT ON FUNCTION _organization_predicate(regclass, name) IS
     'Internal: returns the policy predicate for a table, or raises when its tenant column is missing or not a uuid.';
 REVOKE EXECUTE ON FUNCTION _organization_predicate(regclass, name) FROM PUBLIC;
 
+CREATE FUNCTION _warn_hidden_rows(tbl regclass, tenant_column name,
+                                  attached @extschema@.assistants_table) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing bigint := @extschema@._count_unassigned(attached);
+BEGIN
+    IF tenant_column IS NOT NULL AND NOT EXISTS (
+        SELECT FROM pg_constraint con JOIN pg_attribute a
+            ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+         WHERE con.conrelid = tbl AND con.contype = 'f' AND cardinality(con.conkey) = 1
+           AND a.attname = tenant_column AND con.confrelid = attached.relation) THEN
+        RAISE WARNING 'column "%" of % has no foreign key to %', tenant_column, tbl, attached.relation
+            USING DETAIL = 'org_rls compares it with the ids of the current organization''s assistants; rows whose value is not such an id are hidden from roles subject to row-level security.',
+                  HINT = 'Check that the column holds assistant ids.';
+    END IF;
+    IF missing > 0 THEN
+        RAISE WARNING '% assistants in % have no organization yet', missing, attached.relation
+            USING DETAIL = format('Rows of %s that belong to them are hidden from roles subject to row-level security.', tbl),
+                  HINT = 'Run CALL org_rls.backfill() before the application depends on these rows.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION _warn_hidden_rows(regclass, name, @extschema@.assistants_table) IS
+    'Internal: warns when protect would hide rows of a tenant column without a foreign key to the assistants, or of assistants without an organization.';
+REVOKE EXECUTE ON FUNCTION _warn_hidden_rows(regclass, name, @extschema@.assistants_table) FROM PUBLIC;
+
 CREATE FUNCTION protect(
     tbl           regclass,
     tenant_column name    DEFAULT 'tenant_id',
@@ -490,22 +588,39 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    attached          @extschema@.assistants_table := @extschema@._attached();
+    targets           regclass[];
+    target            regclass;
     predicate         text;
     visible_predicate text;
-    partition         regclass;
-    is_assistants     boolean;
 BEGIN
     PERFORM @extschema@._require_table(tbl, 'tbl');
     IF shared_nulls IS NULL THEN
         RAISE EXCEPTION 'shared_nulls must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    is_assistants := tbl = (@extschema@._attached()).relation;
+
+    -- The table first, then every partition not protected yet: queries that
+    -- name a partition directly apply that partition's policies, not the
+    -- parent's. pg_partition_tree returns no row outside a partition tree.
+    targets := ARRAY(
+        SELECT t.relid
+          FROM (SELECT tbl AS relid, 0 AS level
+                UNION
+                SELECT p.relid, p.level FROM pg_partition_tree(tbl) p) AS t
+         WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = t.relid)
+         ORDER BY t.level, t.relid::text);
+    IF cardinality(targets) = 0 THEN
+        RAISE NOTICE 'table % is already protected, skipping', tbl;
+        RETURN;
+    END IF;
+
     predicate := @extschema@._organization_predicate(tbl, tenant_column);
-    IF is_assistants THEN
+    IF tbl = attached.relation THEN
         tenant_column := NULL;
         shared_nulls := false;
     END IF;
+    PERFORM @extschema@._warn_hidden_rows(tbl, tenant_column, attached);
 
     -- Rows whose tenant column is NULL belong to no assistant. They stay
     -- hidden unless the caller declares them shared; shared rows are
@@ -519,23 +634,10 @@ BEGIN
             USING HINT = 'Pass shared_nulls => true to show them to every organization, read-only.';
     END IF;
 
-    -- The table first, then every partition: queries that name a partition
-    -- directly apply that partition's policies, not the parent's.
-    -- pg_partition_tree returns no row for a table outside a partition tree.
-    FOR partition IN
-        SELECT t.relid
-          FROM (SELECT tbl AS relid, 0 AS level
-                UNION
-                SELECT p.relid, p.level FROM pg_partition_tree(tbl) p) AS t
-         WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = t.relid)
-         ORDER BY t.level, t.relid::text
-    LOOP
-        PERFORM @extschema@._protect_one(partition, tenant_column, predicate, visible_predicate,
-                                        CASE WHEN partition <> tbl THEN tbl END);
+    FOREACH target IN ARRAY targets LOOP
+        PERFORM @extschema@._protect_one(target, tenant_column, predicate, visible_predicate,
+                                        CASE WHEN target <> tbl THEN tbl END);
     END LOOP;
-    IF NOT FOUND THEN
-        RAISE NOTICE 'table % is already protected, skipping', tbl;
-    END IF;
 END
 $fn$;
 COMMENT ON FUNCTION protect(regclass, name, boolean) IS
@@ -588,6 +690,8 @@ DECLARE
     missing  bigint;
     total    bigint;
 BEGIN
+    -- Loads the library, which defines org_rls.lock_timeout.
+    PERFORM @extschema@._lock_timeout_ms();
     RETURN QUERY
         SELECT 'organizations', '@extschema@.organizations'::regclass,
                format('%s organizations', count(*)), NULL::text
@@ -598,6 +702,15 @@ BEGIN
                format('view over %s', v.relation)
           FROM @extschema@.compatibility_views v
          ORDER BY v.view::text;
+
+    -- The context sources, as this session sees them.
+    RETURN QUERY
+        SELECT 'setting', NULL::regclass, s.name || ' = ' || coalesce(nullif(current_setting(s.name, true), ''), '(empty)'),
+               s.meaning
+          FROM (VALUES
+                ('org_rls.legacy_tenant_setting', 'the application setting whose assistant selects the organization; empty: none'),
+                ('org_rls.jwt_claim', 'the claim of request.jwt.claims that holds the organization id'),
+                ('org_rls.lock_timeout', 'how long each migration step waits for its lock')) AS s(name, meaning);
 
     SELECT * INTO attached FROM @extschema@.assistants_table;
     IF NOT FOUND THEN
@@ -644,9 +757,12 @@ BEGIN
            AND NOT EXISTS (SELECT FROM @extschema@.protected_tables q WHERE q.relation = t.relid)
          ORDER BY t.relid::text;
 
-    -- Functions whose body names a compatibility view go through it.
+    -- Functions whose body names a compatibility view go through it, except
+    -- TRUNCATE, which fails on a view.
     RETURN QUERY
-        SELECT 'function using a compatibility view', NULL::regclass, 'works through the view',
+        SELECT 'function using a compatibility view', NULL::regclass,
+               CASE WHEN f.prosrc ~* ('truncate[^;]*\m' || c.relname || '\M')
+                    THEN 'fails: truncates the view' ELSE 'works through the view' END,
                format('%s names %s in its body', f.oid::regprocedure, v.view)
           FROM @extschema@.compatibility_views v
           JOIN pg_class c ON c.oid = v.view
@@ -676,6 +792,9 @@ DECLARE
     renamed      boolean := false;
     child        record;
     assistants   bigint;
+    missing      bigint;
+    attached     boolean;
+    finalized    boolean;
 BEGIN
     ordinal := 0;
     IF tenants IS NULL THEN
@@ -709,7 +828,7 @@ BEGIN
         description := format('SELECT org_rls.rename_tenants(%L, %L);  -- a view %s takes the old name', tenants::text, new_name, tenants);
         RETURN NEXT;
     ELSE
-        ordinal := ordinal + 1; kind := 'note'; object := tenants::text;
+        ordinal := ordinal + 1; kind := 'done'; object := tenants::text;
         description := format('already renamed: %s is the compatibility view over %s', tenants, source);
         RETURN NEXT;
     END IF;
@@ -740,14 +859,25 @@ BEGIN
         RETURN NEXT;
     END IF;
 
+    -- Steps already taken are listed as done.
+    attached := EXISTS (SELECT FROM @extschema@.assistants_table t WHERE t.relation = source);
+    finalized := attached AND (SELECT a.attnotnull FROM pg_attribute a
+                                WHERE a.attrelid = source AND a.attname = 'organization_id');
     EXECUTE format('SELECT count(*) FROM %s', source) INTO assistants;
-    ordinal := ordinal + 1; kind := 'step'; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    missing := assistants;
+    IF attached THEN
+        EXECUTE format('SELECT count(*) FROM %s WHERE organization_id IS NULL', source) INTO missing;
+    END IF;
+    ordinal := ordinal + 1; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    kind := CASE WHEN attached THEN 'done' ELSE 'step' END;
     description := format('SELECT org_rls.attach_assistants(%L, %L);', object, name_column);
     RETURN NEXT;
-    ordinal := ordinal + 1; kind := 'step';
-    description := format('CALL org_rls.backfill(1000);  -- %s assistants, %s batches of 1000', assistants, ceil(assistants / 1000.0));
+    ordinal := ordinal + 1;
+    kind := CASE WHEN attached AND missing = 0 THEN 'done' ELSE 'step' END;
+    description := format('CALL org_rls.backfill(1000);  -- %s of %s assistants without an organization, %s batch(es) of 1000',
+                          missing, assistants, ceil(missing / 1000.0));
     RETURN NEXT;
-    ordinal := ordinal + 1; kind := 'step';
+    ordinal := ordinal + 1; kind := CASE WHEN finalized THEN 'done' ELSE 'step' END;
     description := 'SELECT org_rls.finalize_assistants();';
     RETURN NEXT;
     ordinal := ordinal + 1; kind := 'note';
@@ -788,11 +918,15 @@ BEGIN
             description := 'no permissive policy: protect warns and adds org_rls_access, which opens the current organization''s rows to every role with privileges on the table';
             RETURN NEXT;
         END IF;
-        ordinal := ordinal + 1; kind := 'step';
+        ordinal := ordinal + 1;
+        kind := CASE WHEN EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = child.rel)
+                     THEN 'done' ELSE 'step' END;
         description := format('SELECT org_rls.protect(%L, %L);', child.rel::text, child.col);
         RETURN NEXT;
     END LOOP;
-    ordinal := ordinal + 1; kind := 'step'; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    ordinal := ordinal + 1; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    kind := CASE WHEN EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = source)
+                 THEN 'done' ELSE 'step' END;
     description := format('SELECT org_rls.protect(%L);  -- filtered by organization_id', object);
     RETURN NEXT;
 
@@ -828,7 +962,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION plan_migration(regclass, name, name) IS
-    'Lists, without changing anything, the steps of the migration and every problem it would hit.';
+    'Lists, without changing anything, the steps of the migration (done or to do) and every problem it would hit.';
 REVOKE EXECUTE ON FUNCTION plan_migration(regclass, name, name) FROM PUBLIC;
 
 -- The helpers keep which table is attached across statements, until a

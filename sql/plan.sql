@@ -16,6 +16,9 @@ DECLARE
     renamed      boolean := false;
     child        record;
     assistants   bigint;
+    missing      bigint;
+    attached     boolean;
+    finalized    boolean;
 BEGIN
     ordinal := 0;
     IF tenants IS NULL THEN
@@ -49,7 +52,7 @@ BEGIN
         description := format('SELECT org_rls.rename_tenants(%L, %L);  -- a view %s takes the old name', tenants::text, new_name, tenants);
         RETURN NEXT;
     ELSE
-        ordinal := ordinal + 1; kind := 'note'; object := tenants::text;
+        ordinal := ordinal + 1; kind := 'done'; object := tenants::text;
         description := format('already renamed: %s is the compatibility view over %s', tenants, source);
         RETURN NEXT;
     END IF;
@@ -80,14 +83,25 @@ BEGIN
         RETURN NEXT;
     END IF;
 
+    -- Steps already taken are listed as done.
+    attached := EXISTS (SELECT FROM @extschema@.assistants_table t WHERE t.relation = source);
+    finalized := attached AND (SELECT a.attnotnull FROM pg_attribute a
+                                WHERE a.attrelid = source AND a.attname = 'organization_id');
     EXECUTE format('SELECT count(*) FROM %s', source) INTO assistants;
-    ordinal := ordinal + 1; kind := 'step'; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    missing := assistants;
+    IF attached THEN
+        EXECUTE format('SELECT count(*) FROM %s WHERE organization_id IS NULL', source) INTO missing;
+    END IF;
+    ordinal := ordinal + 1; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    kind := CASE WHEN attached THEN 'done' ELSE 'step' END;
     description := format('SELECT org_rls.attach_assistants(%L, %L);', object, name_column);
     RETURN NEXT;
-    ordinal := ordinal + 1; kind := 'step';
-    description := format('CALL org_rls.backfill(1000);  -- %s assistants, %s batches of 1000', assistants, ceil(assistants / 1000.0));
+    ordinal := ordinal + 1;
+    kind := CASE WHEN attached AND missing = 0 THEN 'done' ELSE 'step' END;
+    description := format('CALL org_rls.backfill(1000);  -- %s of %s assistants without an organization, %s batch(es) of 1000',
+                          missing, assistants, ceil(missing / 1000.0));
     RETURN NEXT;
-    ordinal := ordinal + 1; kind := 'step';
+    ordinal := ordinal + 1; kind := CASE WHEN finalized THEN 'done' ELSE 'step' END;
     description := 'SELECT org_rls.finalize_assistants();';
     RETURN NEXT;
     ordinal := ordinal + 1; kind := 'note';
@@ -128,11 +142,15 @@ BEGIN
             description := 'no permissive policy: protect warns and adds org_rls_access, which opens the current organization''s rows to every role with privileges on the table';
             RETURN NEXT;
         END IF;
-        ordinal := ordinal + 1; kind := 'step';
+        ordinal := ordinal + 1;
+        kind := CASE WHEN EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = child.rel)
+                     THEN 'done' ELSE 'step' END;
         description := format('SELECT org_rls.protect(%L, %L);', child.rel::text, child.col);
         RETURN NEXT;
     END LOOP;
-    ordinal := ordinal + 1; kind := 'step'; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    ordinal := ordinal + 1; object := format('%I.%I', schema_name, CASE WHEN renamed THEN (SELECT relname FROM pg_class WHERE oid = source) ELSE new_name END);
+    kind := CASE WHEN EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = source)
+                 THEN 'done' ELSE 'step' END;
     description := format('SELECT org_rls.protect(%L);  -- filtered by organization_id', object);
     RETURN NEXT;
 
@@ -168,5 +186,5 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION plan_migration(regclass, name, name) IS
-    'Lists, without changing anything, the steps of the migration and every problem it would hit.';
+    'Lists, without changing anything, the steps of the migration (done or to do) and every problem it would hit.';
 REVOKE EXECUTE ON FUNCTION plan_migration(regclass, name, name) FROM PUBLIC;

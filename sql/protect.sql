@@ -94,6 +94,37 @@ COMMENT ON FUNCTION _organization_predicate(regclass, name) IS
     'Internal: returns the policy predicate for a table, or raises when its tenant column is missing or not a uuid.';
 REVOKE EXECUTE ON FUNCTION _organization_predicate(regclass, name) FROM PUBLIC;
 
+-- Warns about rows that protect is about to hide: those of a tenant column
+-- that may not hold assistant ids, and those of assistants that have no
+-- organization yet.
+CREATE FUNCTION _warn_hidden_rows(tbl regclass, tenant_column name,
+                                  attached @extschema@.assistants_table) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing bigint := @extschema@._count_unassigned(attached);
+BEGIN
+    IF tenant_column IS NOT NULL AND NOT EXISTS (
+        SELECT FROM pg_constraint con JOIN pg_attribute a
+            ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+         WHERE con.conrelid = tbl AND con.contype = 'f' AND cardinality(con.conkey) = 1
+           AND a.attname = tenant_column AND con.confrelid = attached.relation) THEN
+        RAISE WARNING 'column "%" of % has no foreign key to %', tenant_column, tbl, attached.relation
+            USING DETAIL = 'org_rls compares it with the ids of the current organization''s assistants; rows whose value is not such an id are hidden from roles subject to row-level security.',
+                  HINT = 'Check that the column holds assistant ids.';
+    END IF;
+    IF missing > 0 THEN
+        RAISE WARNING '% assistants in % have no organization yet', missing, attached.relation
+            USING DETAIL = format('Rows of %s that belong to them are hidden from roles subject to row-level security.', tbl),
+                  HINT = 'Run CALL org_rls.backfill() before the application depends on these rows.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION _warn_hidden_rows(regclass, name, @extschema@.assistants_table) IS
+    'Internal: warns when protect would hide rows of a tenant column without a foreign key to the assistants, or of assistants without an organization.';
+REVOKE EXECUTE ON FUNCTION _warn_hidden_rows(regclass, name, @extschema@.assistants_table) FROM PUBLIC;
+
 CREATE FUNCTION protect(
     tbl           regclass,
     tenant_column name    DEFAULT 'tenant_id',
@@ -103,22 +134,39 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    attached          @extschema@.assistants_table := @extschema@._attached();
+    targets           regclass[];
+    target            regclass;
     predicate         text;
     visible_predicate text;
-    partition         regclass;
-    is_assistants     boolean;
 BEGIN
     PERFORM @extschema@._require_table(tbl, 'tbl');
     IF shared_nulls IS NULL THEN
         RAISE EXCEPTION 'shared_nulls must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    is_assistants := tbl = (@extschema@._attached()).relation;
+
+    -- The table first, then every partition not protected yet: queries that
+    -- name a partition directly apply that partition's policies, not the
+    -- parent's. pg_partition_tree returns no row outside a partition tree.
+    targets := ARRAY(
+        SELECT t.relid
+          FROM (SELECT tbl AS relid, 0 AS level
+                UNION
+                SELECT p.relid, p.level FROM pg_partition_tree(tbl) p) AS t
+         WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = t.relid)
+         ORDER BY t.level, t.relid::text);
+    IF cardinality(targets) = 0 THEN
+        RAISE NOTICE 'table % is already protected, skipping', tbl;
+        RETURN;
+    END IF;
+
     predicate := @extschema@._organization_predicate(tbl, tenant_column);
-    IF is_assistants THEN
+    IF tbl = attached.relation THEN
         tenant_column := NULL;
         shared_nulls := false;
     END IF;
+    PERFORM @extschema@._warn_hidden_rows(tbl, tenant_column, attached);
 
     -- Rows whose tenant column is NULL belong to no assistant. They stay
     -- hidden unless the caller declares them shared; shared rows are
@@ -132,23 +180,10 @@ BEGIN
             USING HINT = 'Pass shared_nulls => true to show them to every organization, read-only.';
     END IF;
 
-    -- The table first, then every partition: queries that name a partition
-    -- directly apply that partition's policies, not the parent's.
-    -- pg_partition_tree returns no row for a table outside a partition tree.
-    FOR partition IN
-        SELECT t.relid
-          FROM (SELECT tbl AS relid, 0 AS level
-                UNION
-                SELECT p.relid, p.level FROM pg_partition_tree(tbl) p) AS t
-         WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = t.relid)
-         ORDER BY t.level, t.relid::text
-    LOOP
-        PERFORM @extschema@._protect_one(partition, tenant_column, predicate, visible_predicate,
-                                        CASE WHEN partition <> tbl THEN tbl END);
+    FOREACH target IN ARRAY targets LOOP
+        PERFORM @extschema@._protect_one(target, tenant_column, predicate, visible_predicate,
+                                        CASE WHEN target <> tbl THEN tbl END);
     END LOOP;
-    IF NOT FOUND THEN
-        RAISE NOTICE 'table % is already protected, skipping', tbl;
-    END IF;
 END
 $fn$;
 COMMENT ON FUNCTION protect(regclass, name, boolean) IS

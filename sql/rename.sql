@@ -51,10 +51,17 @@ DECLARE
     -- pg_relation_is_updatable bits for UPDATE, INSERT and DELETE
     all_writes  constant integer := (1 << 2) | (1 << 3) | (1 << 4);
 BEGIN
+    -- A second call after a successful rename finds the compatibility view.
+    SELECT v.relation INTO renamed FROM @extschema@.compatibility_views v WHERE v.view = tenants;
+    IF FOUND AND (SELECT c.relname FROM pg_class c WHERE c.oid = renamed) = new_name THEN
+        RAISE NOTICE '% is already renamed to %, skipping', tenants, renamed;
+        RETURN renamed;
+    END IF;
     PERFORM @extschema@._require_table(tenants, 'tenants');
     IF new_name IS NULL OR new_name = '' THEN
         RAISE EXCEPTION 'new_name must not be null or empty'
-            USING ERRCODE = 'invalid_parameter_value';
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the new name of the table, for example ''assistants''.';
     END IF;
     PERFORM @extschema@._lock(tenants, 'ACCESS EXCLUSIVE');
 

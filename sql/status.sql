@@ -10,6 +10,8 @@ DECLARE
     missing  bigint;
     total    bigint;
 BEGIN
+    -- Loads the library, which defines org_rls.lock_timeout.
+    PERFORM @extschema@._lock_timeout_ms();
     RETURN QUERY
         SELECT 'organizations', '@extschema@.organizations'::regclass,
                format('%s organizations', count(*)), NULL::text
@@ -20,6 +22,15 @@ BEGIN
                format('view over %s', v.relation)
           FROM @extschema@.compatibility_views v
          ORDER BY v.view::text;
+
+    -- The context sources, as this session sees them.
+    RETURN QUERY
+        SELECT 'setting', NULL::regclass, s.name || ' = ' || coalesce(nullif(current_setting(s.name, true), ''), '(empty)'),
+               s.meaning
+          FROM (VALUES
+                ('org_rls.legacy_tenant_setting', 'the application setting whose assistant selects the organization; empty: none'),
+                ('org_rls.jwt_claim', 'the claim of request.jwt.claims that holds the organization id'),
+                ('org_rls.lock_timeout', 'how long each migration step waits for its lock')) AS s(name, meaning);
 
     SELECT * INTO attached FROM @extschema@.assistants_table;
     IF NOT FOUND THEN
@@ -66,9 +77,12 @@ BEGIN
            AND NOT EXISTS (SELECT FROM @extschema@.protected_tables q WHERE q.relation = t.relid)
          ORDER BY t.relid::text;
 
-    -- Functions whose body names a compatibility view go through it.
+    -- Functions whose body names a compatibility view go through it, except
+    -- TRUNCATE, which fails on a view.
     RETURN QUERY
-        SELECT 'function using a compatibility view', NULL::regclass, 'works through the view',
+        SELECT 'function using a compatibility view', NULL::regclass,
+               CASE WHEN f.prosrc ~* ('truncate[^;]*\m' || c.relname || '\M')
+                    THEN 'fails: truncates the view' ELSE 'works through the view' END,
                format('%s names %s in its body', f.oid::regprocedure, v.view)
           FROM @extschema@.compatibility_views v
           JOIN pg_class c ON c.oid = v.view

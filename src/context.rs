@@ -15,7 +15,11 @@ use std::ffi::CString;
 #[pg_extern(stable, parallel_safe)]
 pub fn organization_id() -> Option<Uuid> {
     if let Some(value) = settings::own_value(&settings::ORGANIZATION_ID) {
-        return Some(parse_setting(settings::ORGANIZATION_SETTING, &value));
+        return Some(parse_setting(
+            settings::ORGANIZATION_SETTING,
+            &value,
+            SETTING_HINT,
+        ));
     }
     if let Some(organization) = from_jwt_claims() {
         return Some(organization);
@@ -27,6 +31,16 @@ pub fn organization_id() -> Option<Uuid> {
 /// NULL clears it. Returns its argument.
 #[pg_extern(volatile)]
 fn use_organization(organization_id: Option<Uuid>) -> Option<Uuid> {
+    // SAFETY: reads the state of the current transaction, which always exists here.
+    if !unsafe { pg_sys::IsTransactionBlock() } {
+        ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION,
+            "org_rls.use_organization() outside a transaction block lasts only for this statement",
+            function_name!(),
+        )
+        .set_hint("Call it after BEGIN, in the transaction whose statements need the organization.")
+        .report(PgLogLevel::WARNING);
+    }
     let value = organization_id.map(|id| id.to_string()).unwrap_or_default();
     set_local(settings::ORGANIZATION_SETTING, &value);
     organization_id
@@ -61,6 +75,7 @@ fn from_jwt_claims() -> Option<Uuid> {
                 settings::JWT_CLAIMS_SETTING
             ),
             format!("The JSON parser reported: {error}."),
+            CLAIM_HINT,
         )
     });
     match claims.get(&claim) {
@@ -73,6 +88,7 @@ fn from_jwt_claims() -> Option<Uuid> {
                     settings::JWT_CLAIMS_SETTING
                 ),
                 "The claim must be a uuid string.".into(),
+                CLAIM_HINT,
             )
         })),
         Some(other) => raise_invalid(
@@ -81,6 +97,7 @@ fn from_jwt_claims() -> Option<Uuid> {
                 settings::JWT_CLAIMS_SETTING
             ),
             "The claim must be a uuid string.".into(),
+            CLAIM_HINT,
         ),
     }
 }
@@ -88,27 +105,34 @@ fn from_jwt_claims() -> Option<Uuid> {
 fn from_legacy_tenant() -> Option<Uuid> {
     let name = settings::own_value(&settings::LEGACY_TENANT_SETTING)?;
     let value = settings::value_by_name(&name)?;
-    let assistant = parse_setting(&name, &value);
+    let assistant = parse_setting(&name, &value, LEGACY_HINT);
     assistants::organization_of(assistant)
 }
 
-fn parse_setting(name: &str, value: &str) -> Uuid {
+const SETTING_HINT: &str =
+    "Set an organization id with org_rls.use_organization(), or reset the setting.";
+const CLAIM_HINT: &str = "Put the organization's uuid in the token's claim, or set org_rls.jwt_claim to the claim that holds it.";
+const LEGACY_HINT: &str =
+    "Set it to an assistant's id, or leave it empty; org_rls.legacy_tenant_setting names it.";
+
+fn parse_setting(name: &str, value: &str, hint: &str) -> Uuid {
     uuid_text::parse(value).unwrap_or_else(|| {
         raise_invalid(
             format!("invalid value for setting \"{name}\": \"{value}\""),
             "The value must be a uuid.".into(),
+            hint,
         )
     })
 }
 
-fn raise_invalid(message: String, detail: String) -> ! {
+fn raise_invalid(message: String, detail: String, hint: &str) -> ! {
     ErrorReport::new(
         PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
         message,
         function_name!(),
     )
     .set_detail(detail)
-    .set_hint("Set an organization id with org_rls.use_organization(), or reset the setting.")
+    .set_hint(hint)
     .report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
 }

@@ -29,7 +29,8 @@ extension_sql_file!(
         context::use_organization,
         assistants::assistant_ids,
         guards::reject_transaction_block,
-        assistants::invalidate_relcache
+        assistants::invalidate_relcache,
+        settings::lock_timeout_ms
     ]
 );
 extension_sql_file!(

@@ -52,6 +52,13 @@ pub fn register() {
     );
 }
 
+/// Returns org_rls.lock_timeout in milliseconds. Calling it loads the
+/// library, so a value set before the library was loaded is checked first.
+#[pgrx::pg_extern(stable, name = "_lock_timeout_ms")]
+pub fn lock_timeout_ms() -> i32 {
+    LOCK_TIMEOUT_MS.get()
+}
+
 /// Returns a string setting of this extension, with empty read as unset.
 pub fn own_value(setting: &GucSetting<Option<CString>>) -> Option<String> {
     non_empty(

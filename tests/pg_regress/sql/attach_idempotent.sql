@@ -21,6 +21,14 @@ SELECT count(*) AS organization_columns FROM pg_attribute
        'public.tenant_members'::regclass, 'public.documents'::regclass);
 SELECT count(*) AS attached FROM org_rls.assistants_table;
 
+-- A table attached by mistake can be detached while nothing depends on it.
+SELECT org_rls.attach_assistants('public.conversations', 'title');
+SELECT org_rls.detach_assistants();
+SELECT count(*) AS organization_columns FROM pg_attribute
+ WHERE attrelid = 'public.conversations'::regclass AND attname = 'organization_id' AND NOT attisdropped;
+SELECT count(*) AS attached FROM org_rls.assistants_table;
+SELECT pg_temp.error_of($$SELECT org_rls.detach_assistants()$$);
+
 -- Attach twice: the second call finds everything in place.
 SELECT org_rls.attach_assistants();
 SELECT org_rls.attach_assistants();
@@ -51,6 +59,9 @@ SELECT org_rls.use_organization(NULL) IS NULL AS context_cleared;
 
 -- The foreign key rejects an organization that does not exist.
 SELECT pg_temp.error_of($$UPDATE public.assistants SET organization_id = gen_random_uuid() WHERE slug = 'acme-helper'$$);
+
+-- Detaching is refused while an assistant has an organization.
+SELECT org_rls.detach_assistants();
 
 -- A second table cannot be attached, nor a column of another type.
 CREATE TABLE public.other_bots (id uuid PRIMARY KEY, name text);

@@ -8,6 +8,11 @@ SELECT pg_temp.error_of($$SELECT org_rls.finalize_assistants()$$);
 SELECT org_rls.attach_assistants();
 SELECT org_rls.backfill_batch(4) AS assigned;
 
+-- Protecting now would hide the rows of the two assistants without an organization.
+SAVEPOINT before_protect;
+SELECT org_rls.protect('public.documents');
+ROLLBACK TO SAVEPOINT before_protect;
+
 -- Two assistants remain without an organization.
 SELECT org_rls.finalize_assistants();
 SELECT pg_temp.error_of($$SELECT org_rls.finalize_assistants()$$);
