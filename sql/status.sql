@@ -1,4 +1,4 @@
--- What the migration has done so far, one row per object org_rls manages.
+-- The state of the migration so far, one row per object org_rls manages.
 
 CREATE FUNCTION status()
 RETURNS TABLE (component text, relation regclass, state text, detail text)

@@ -1,9 +1,10 @@
 //! Lookups in the attached assistants table.
 //!
-//! They run as the extension's owner: org_rls's own policy on the assistants
-//! table calls `organization_id()`, which may read that table, so running as
-//! the caller would recurse into the policy; and an organization's assistant
-//! ids must not depend on which assistants the caller's policies show.
+//! They run as the extension's owner, for two reasons. org_rls's own policy
+//! on the assistants table calls `organization_id()`, which may read that
+//! table, so running as the caller would recurse into the policy. And an
+//! organization's assistant ids must not depend on which assistants the
+//! caller's policies show.
 //!
 //! Each lookup is a saved plan, and its result is kept until the snapshot
 //! changes (see `snapshot_key`), so the policies of one statement share one
