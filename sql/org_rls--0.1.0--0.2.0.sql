@@ -133,6 +133,94 @@ COMMENT ON FUNCTION _lock(regclass, text) IS
 
 REVOKE EXECUTE ON FUNCTION _lock(regclass, text) FROM PUBLIC;
 
+-- Membership versions: triggers on the assistants table tell every backend
+-- when an organization's assistant ids change, so they can be kept across
+-- statements.
+ALTER TABLE organizations ADD COLUMN assistants_version bigint NOT NULL DEFAULT 0;
+COMMENT ON COLUMN organizations.assistants_version IS
+    'Incremented by triggers on the assistants table whenever an assistant joins or leaves the organization; org_rls.assistant_ids() keeps an organization''s ids across statements while it is unchanged.';
+CREATE FUNCTION _assistants_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE @extschema@.organizations o SET assistants_version = o.assistants_version + 1;
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- Only rows whose (organization, id) pair changed move membership;
+        -- TG_ARGV[0] names the id column.
+        EXECUTE format($sql$
+            UPDATE @extschema@.organizations o SET assistants_version = o.assistants_version + 1
+             WHERE o.id IN (SELECT changed.organization_id
+                              FROM ((SELECT organization_id, %1$I FROM old_rows
+                                     EXCEPT SELECT organization_id, %1$I FROM changed_rows)
+                                    UNION
+                                    (SELECT organization_id, %1$I FROM changed_rows
+                                     EXCEPT SELECT organization_id, %1$I FROM old_rows)) AS changed)
+               AND o.xmin OPERATOR(pg_catalog.<>) pg_current_xact_id()::xid
+            $sql$, TG_ARGV[0]);
+    ELSE
+        UPDATE @extschema@.organizations o SET assistants_version = o.assistants_version + 1
+         WHERE o.id IN (SELECT r.organization_id FROM changed_rows r)
+           AND o.xmin OPERATOR(pg_catalog.<>) pg_current_xact_id()::xid;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION _assistants_changed() IS
+    'Internal: trigger on the assistants table that increments the membership version of the organizations an assistant joins or leaves.';
+REVOKE EXECUTE ON FUNCTION _assistants_changed() FROM PUBLIC;
+
+CREATE FUNCTION _create_membership_triggers(rel regclass, id_column name) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    trigger_name name;
+BEGIN
+    PERFORM @extschema@._drop_membership_triggers(rel);
+    EXECUTE format('CREATE TRIGGER org_rls_membership_insert AFTER INSERT ON %s '
+                   'REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION @extschema@._assistants_changed()', rel);
+    EXECUTE format('CREATE TRIGGER org_rls_membership_update AFTER UPDATE ON %s '
+                   'REFERENCING OLD TABLE AS old_rows NEW TABLE AS changed_rows FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION @extschema@._assistants_changed(%L)', rel, id_column);
+    EXECUTE format('CREATE TRIGGER org_rls_membership_delete AFTER DELETE ON %s '
+                   'REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION @extschema@._assistants_changed()', rel);
+    EXECUTE format('CREATE TRIGGER org_rls_membership_truncate AFTER TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._assistants_changed()', rel);
+    FOREACH trigger_name IN ARRAY ARRAY['org_rls_membership_insert', 'org_rls_membership_update',
+                                        'org_rls_membership_delete', 'org_rls_membership_truncate']
+    LOOP
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', rel, trigger_name);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION _create_membership_triggers(regclass, name) IS
+    'Internal: creates the triggers that keep organizations.assistants_version current on the assistants table.';
+REVOKE EXECUTE ON FUNCTION _create_membership_triggers(regclass, name) FROM PUBLIC;
+
+CREATE FUNCTION _drop_membership_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    trigger_name name;
+BEGIN
+    FOR trigger_name IN
+        SELECT tg.tgname FROM pg_trigger tg
+         WHERE tg.tgrelid = rel AND tg.tgname IN ('org_rls_membership_insert', 'org_rls_membership_update',
+                                                  'org_rls_membership_delete', 'org_rls_membership_truncate')
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, rel);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION _drop_membership_triggers(regclass) IS
+    'Internal: drops the triggers that _create_membership_triggers created.';
+REVOKE EXECUTE ON FUNCTION _drop_membership_triggers(regclass) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION rename_tenants(
     tenants  regclass DEFAULT 'public.tenants'::text::regclass,
     new_name name     DEFAULT 'assistants'
@@ -272,6 +360,8 @@ BEGIN
         EXECUTE format('CREATE INDEX ON %s (organization_id)', assistants);
     END IF;
 
+    PERFORM @extschema@._create_membership_triggers(assistants, key_column);
+
     INSERT INTO @extschema@.assistants_table (relation, id_column, name_column)
     VALUES (assistants, key_column, name_column)
     ON CONFLICT (singleton) DO UPDATE
@@ -279,7 +369,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION attach_assistants(regclass, name) IS
-    'Adds organization_id (with a NOT VALID foreign key to org_rls.organizations and an index) to the assistants table and records the table. Idempotent.';
+    'Adds organization_id (with a NOT VALID foreign key to org_rls.organizations and an index) and the membership triggers to the assistants table, and records the table. Idempotent.';
 REVOKE EXECUTE ON FUNCTION attach_assistants(regclass, name) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION finalize_assistants() RETURNS void
@@ -329,6 +419,9 @@ COMMENT ON FUNCTION finalize_assistants() IS
     'Validates the organization foreign key and makes assistants.organization_id NOT NULL; raises while assistants without an organization remain.';
 REVOKE EXECUTE ON FUNCTION finalize_assistants() FROM PUBLIC;
 
+-- A table attached with 0.1.0 gets the membership triggers now.
+SELECT _create_membership_triggers(t.relation, t.id_column) FROM assistants_table t;
+
 -- The way back from attach_assistants.
 CREATE FUNCTION detach_assistants() RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -363,13 +456,14 @@ BEGIN
     LOOP
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', attached.relation, constraint_name);
     END LOOP;
+    PERFORM @extschema@._drop_membership_triggers(attached.relation);
     -- Dropping the column drops its default and its index too.
     EXECUTE format('ALTER TABLE %s DROP COLUMN organization_id', attached.relation);
     DELETE FROM @extschema@.assistants_table;
 END
 $fn$;
 COMMENT ON FUNCTION detach_assistants() IS
-    'Removes what attach_assistants added (the organization_id column with its foreign key, default and index) while no assistant has an organization and no table is protected.';
+    'Removes what attach_assistants added (the organization_id column with its foreign key, default and index, and the membership triggers) while no assistant has an organization and no table is protected.';
 REVOKE EXECUTE ON FUNCTION detach_assistants() FROM PUBLIC;
 
 -- The backfill locks rows FOR NO KEY UPDATE, which does not block foreign key

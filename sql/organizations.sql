@@ -9,10 +9,13 @@ CREATE TABLE organizations (
     id              uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     name            text        NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now(),
-    backfilled_from uuid        UNIQUE
+    backfilled_from uuid        UNIQUE,
+    assistants_version bigint   NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE organizations IS
     'Organizations: the tenants above the assistants. Rows survive pg_dump.';
+COMMENT ON COLUMN organizations.assistants_version IS
+    'Incremented by triggers on the assistants table whenever an assistant joins or leaves the organization; org_rls.assistant_ids() keeps an organization''s ids across statements while it is unchanged.';
 COMMENT ON COLUMN organizations.backfilled_from IS
     'Id of the assistant that org_rls.backfill created this organization for; NULL for organizations created otherwise. The unique key makes the backfill idempotent.';
 

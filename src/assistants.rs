@@ -30,8 +30,26 @@ struct Attached {
 /// Saved plans for one attached table.
 struct TablePlans {
     attached: Attached,
+    lookups: Lookups,
+}
+
+/// The saved lookups of one attached table. Copied out of `STATE` before
+/// they run, so that no borrow of `STATE` is held during a lookup.
+#[derive(Clone, Copy)]
+struct Lookups {
     organization_of: SavedPlan,
     ids_of: SavedPlan,
+    version_of: SavedPlan,
+}
+
+/// Which committed state of an organization's membership a set belongs to:
+/// the transaction that wrote the visible row of `org_rls.organizations` and
+/// its `assistants_version`, which triggers on the assistants table
+/// increment whenever an assistant joins or leaves.
+#[derive(Clone, Copy, PartialEq)]
+struct MembershipVersion {
+    writer: u32,
+    version: i64,
 }
 
 /// What decides which rows a read-only query sees: the transaction, the
@@ -66,6 +84,9 @@ struct State {
     attached: Option<CachedAttached>,
     table_plans: Option<TablePlans>,
     memo: Memo,
+    /// Assistant ids kept across statements and transactions, valid while
+    /// the organization's membership version is the same.
+    membership: HashMap<Uuid, (MembershipVersion, Vec<Uuid>)>,
 }
 
 /// Incremented by every relcache invalidation of `org_rls.assistants_table`
@@ -83,6 +104,9 @@ thread_local! {
 /// Upper bound on memoized organizations per snapshot; the memo is cleared
 /// beyond it, which costs only a lookup.
 const MEMO_CAPACITY: usize = 256;
+/// Upper bound on organizations whose assistant ids a backend keeps across
+/// statements (a pooled connection serves a few at a time).
+const MEMBERSHIP_CAPACITY: usize = 64;
 
 /// Always one row: the OID and owner of `org_rls.assistants_table` (the
 /// owner is the role that created the extension), then the attached table
@@ -160,9 +184,18 @@ fn ids_of(organization: Uuid) -> Vec<Uuid> {
         return ids;
     }
     let ids = run_lookup(|plans| {
-        plans
+        let version = membership_version(plans, organization);
+        if let Some(ids) = version.and_then(|version| cached_membership(organization, version)) {
+            return Some(ids);
+        }
+        let ids = plans
             .ids_of
             .first_value::<Vec<Uuid>>(&[uuid_datum(organization)])
+            .unwrap_or_default();
+        if let Some(version) = version {
+            keep_membership(organization, version, &ids);
+        }
+        Some(ids)
     })
     .flatten()
     .unwrap_or_default();
@@ -173,19 +206,54 @@ fn ids_of(organization: Uuid) -> Vec<Uuid> {
     ids
 }
 
+/// Returns the membership version of an organization as this statement sees
+/// it, or None when the organization's row does not exist or was written by
+/// the current transaction: its own uncommitted changes may still move
+/// assistants without a new version, so they are never kept.
+fn membership_version(plans: &Lookups, organization: Uuid) -> Option<MembershipVersion> {
+    let (writer, version) = plans
+        .version_of
+        .first_row(&[uuid_datum(organization)], |row| {
+            Some((row.get::<i64>(1)?, row.get::<i64>(2)?))
+        })
+        .flatten()?;
+    let writer = u32::try_from(writer).ok()?;
+    // SAFETY: a plain lookup in this backend's transaction state.
+    if unsafe { pg_sys::TransactionIdIsCurrentTransactionId(pg_sys::TransactionId::from(writer)) } {
+        return None;
+    }
+    Some(MembershipVersion { writer, version })
+}
+
+fn cached_membership(organization: Uuid, version: MembershipVersion) -> Option<Vec<Uuid>> {
+    STATE.with(|state| {
+        state
+            .borrow()
+            .membership
+            .get(&organization)
+            .filter(|(kept, _)| *kept == version)
+            .map(|(_, ids)| ids.clone())
+    })
+}
+
+fn keep_membership(organization: Uuid, version: MembershipVersion, ids: &[Uuid]) {
+    STATE.with(|state| {
+        let membership = &mut state.borrow_mut().membership;
+        if membership.len() >= MEMBERSHIP_CAPACITY {
+            membership.clear();
+        }
+        membership.insert(organization, (version, ids.to_vec()));
+    })
+}
+
 /// Runs `lookup` with the saved plans of the attached table, as its owner.
 /// Returns None when no table is attached.
-fn run_lookup<R>(lookup: impl FnOnce(&TablePlans) -> R) -> Option<R> {
+fn run_lookup<R>(lookup: impl FnOnce(&Lookups) -> R) -> Option<R> {
     Spi::connect(|_client| {
         let attached = attached()?;
         let owner = attached.owner;
-        prepare_table_plans(attached);
-        Some(as_owner(owner, || {
-            STATE.with(|state| {
-                let state = state.borrow();
-                lookup(state.table_plans.as_ref().expect("prepared just before"))
-            })
-        }))
+        let lookups = prepare_table_plans(attached);
+        Some(as_owner(owner, || lookup(&lookups)))
     })
 }
 
@@ -234,22 +302,25 @@ fn attached() -> Option<Attached> {
     found
 }
 
-/// Makes sure the saved lookup plans belong to `attached`, replacing them
-/// when another table or id column was attached since they were prepared.
-fn prepare_table_plans(attached: Attached) {
+/// Returns the saved lookups of `attached`, preparing them again when
+/// another table or id column was attached since they were prepared.
+fn prepare_table_plans(attached: Attached) -> Lookups {
     STATE.with(|state| {
         let mut state = state.borrow_mut();
-        if state
+        if let Some(plans) = state
             .table_plans
             .as_ref()
-            .is_some_and(|plans| plans.attached == attached)
+            .filter(|plans| plans.attached == attached)
         {
-            return;
+            return plans.lookups;
         }
         if let Some(old) = state.table_plans.take() {
-            old.organization_of.free();
-            old.ids_of.free();
+            old.lookups.organization_of.free();
+            old.lookups.ids_of.free();
+            old.lookups.version_of.free();
         }
+        // Sets read from another table are no longer valid.
+        state.membership.clear();
         let id = quote_identifier(&attached.id_column);
         let table = qualified_name(attached.relation);
         let uuid = [pg_sys::UUIDOID];
@@ -264,11 +335,18 @@ fn prepare_table_plans(attached: Attached) {
             ),
             &uuid,
         );
-        state.table_plans = Some(TablePlans {
-            attached,
+        let version_of = SavedPlan::prepare(
+            "SELECT o.xmin::pg_catalog.text::pg_catalog.int8, o.assistants_version \
+               FROM org_rls.organizations o WHERE o.id OPERATOR(pg_catalog.=) $1",
+            &uuid,
+        );
+        let lookups = Lookups {
             organization_of,
             ids_of,
-        });
+            version_of,
+        };
+        state.table_plans = Some(TablePlans { attached, lookups });
+        lookups
     })
 }
 
