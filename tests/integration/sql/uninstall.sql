@@ -28,7 +28,13 @@ ALTER TABLE public.assistants
     ALTER COLUMN organization_id DROP DEFAULT,
     ALTER COLUMN organization_id DROP NOT NULL;
 
--- 4. The view tenants does not depend on the extension and stays while
+-- 4. Drop the triggers that count membership changes on the assistants
+--    table; they call a function of the extension.
+SELECT format('DROP TRIGGER %I ON %s', tgname, tgrelid::regclass)
+  FROM pg_trigger
+ WHERE tgname LIKE 'org_rls\_membership\_%' \gexec
+
+--    The view tenants does not depend on the extension and stays while
 --    code uses the old name.
 
 -- 5. The setting names a parameter of org_rls, which no longer exists.
