@@ -13,6 +13,7 @@
 //! `org_rls.assistants_table`, which a trigger on that table sends.
 
 use crate::saved_plan::SavedPlan;
+use crate::uuid_array::UuidArray;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 use std::cell::RefCell;
@@ -151,10 +152,10 @@ fn invalidate_relcache(relation: pg_sys::Oid) {
 /// Returns the ids of the current organization's assistants, sorted; empty
 /// when there is no current organization or no assistants table is attached.
 #[pg_extern(stable, parallel_safe)]
-fn assistant_ids() -> Vec<Uuid> {
+fn assistant_ids() -> UuidArray {
     match crate::context::organization_id() {
-        Some(organization) => ids_of(organization),
-        None => Vec::new(),
+        Some(organization) => UuidArray(ids_of(organization)),
+        None => UuidArray(Vec::new()),
     }
 }
 

@@ -12,6 +12,7 @@ mod context;
 mod guards;
 mod saved_plan;
 mod settings;
+mod uuid_array;
 mod uuid_text;
 
 ::pgrx::pg_module_magic!(name, version);
