@@ -1,0 +1,49 @@
+-- Plans of the matrix queries, as generic plans of prepared statements (what
+-- pgbench -M prepared settles on after five executions, unless a custom plan
+-- is cheaper). psql variables: rls (true: no explicit organization filter),
+-- tenant, conv, org_ids, words.
+\pset pager off
+SET plan_cache_mode = force_generic_plan;
+
+\echo '-- a message by id'
+PREPARE by_id(bigint, uuid) AS
+    SELECT id, conversation_id, role, content, created_at
+      FROM public.messages WHERE id = $1 AND tenant_id = $2;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE by_id(7, :'tenant');
+
+\echo '-- one conversation, latest 50'
+PREPARE conversation(uuid, uuid) AS
+    SELECT id, role, content, created_at FROM public.messages
+     WHERE conversation_id = $1 AND tenant_id = $2 ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE conversation(:'conv', :'tenant');
+
+\if :rls
+\echo '-- count in the large organization (row-level security alone)'
+PREPARE org_count AS SELECT count(*) FROM public.messages;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count;
+\echo '-- latest 50 in the large organization (row-level security alone)'
+PREPARE org_latest AS
+    SELECT id, tenant_id, content, created_at FROM public.messages ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest;
+\else
+\echo '-- count in the large organization (explicit filter)'
+PREPARE org_count(uuid[]) AS SELECT count(*) FROM public.messages WHERE tenant_id = ANY ($1);
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count(:'org_ids');
+\echo '-- latest 50 in the large organization (explicit filter)'
+PREPARE org_latest(uuid[]) AS
+    SELECT id, tenant_id, content, created_at FROM public.messages
+     WHERE tenant_id = ANY ($1) ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest(:'org_ids');
+\endif
+
+\echo '-- keyword top 10 over one assistant'
+PREPARE keyword(uuid, text) AS
+    SELECT k.id, ts_rank(k.fts, q.query) AS rank
+      FROM public.knowledge k, websearch_to_tsquery('english', $2) AS q(query)
+     WHERE k.tenant_id = $1 AND k.fts @@ q.query ORDER BY rank DESC, k.id LIMIT 10;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE keyword(:'tenant', :'words');
+
+\echo '-- hybrid_search for one assistant'
+PREPARE hybrid(uuid, text) AS
+    SELECT id FROM public.hybrid_search($1, $2, public.fixture_embedding(42, 16), 10);
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE hybrid(:'tenant', :'words');

@@ -1,0 +1,1 @@
+SELECT org_rls.assistant_ids();

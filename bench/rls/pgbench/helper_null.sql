@@ -1,0 +1,2 @@
+-- Reference statement for the helpers' fixed cost: no function call.
+SELECT NULL::uuid[];

@@ -1,0 +1,1 @@
+SELECT org_rls.organization_id();
