@@ -76,6 +76,7 @@ SELECT format('| %s | %s | %s |',
   FROM bench.result r, (SELECT ms FROM bench.result WHERE section = 'hybrid' AND shape = 'before') b
  WHERE r.section = 'hybrid'
  ORDER BY r.seq;
+\echo ''
 SELECT format('Same result ids before and after: %s (%s rows).',
               (SELECT value FROM bench.param WHERE name = 'hybrid_same_ids'),
               (SELECT value FROM bench.param WHERE name = 'hybrid_result_count'));
