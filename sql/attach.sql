@@ -28,8 +28,8 @@ COMMENT ON FUNCTION _uuid_primary_key(regclass) IS
 REVOKE EXECUTE ON FUNCTION _uuid_primary_key(regclass) FROM PUBLIC;
 
 -- Trigger on the attached table: increments the membership version of each
--- organization an assistant joins or leaves, which tells every backend that
--- its kept assistant ids for that organization are stale. Organizations
+-- organization an assistant joins or leaves, so that every backend treats
+-- its kept assistant ids for that organization as stale. Organizations
 -- written by the current transaction are skipped, because no backend keeps
 -- a set for a version that is not yet committed. SECURITY DEFINER, because
 -- the roles that write assistants may not update organizations.

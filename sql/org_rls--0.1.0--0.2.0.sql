@@ -1059,7 +1059,7 @@ COMMENT ON FUNCTION plan_migration(regclass, name, name) IS
     'Lists, without changing anything, the steps of the migration (done or to do) and every problem it would hit.';
 REVOKE EXECUTE ON FUNCTION plan_migration(regclass, name, name) FROM PUBLIC;
 
--- The helpers keep which table is attached across statements, until a
+-- The helpers keep the attached table across statements, until a
 -- trigger on assistants_table invalidates it in every backend.
 CREATE FUNCTION "_invalidate_relcache"(
 	"relation" oid /* pg_sys :: Oid */
@@ -1071,9 +1071,10 @@ COMMENT ON FUNCTION _invalidate_relcache(oid) IS
     'Internal: sends a relcache invalidation of a relation to every backend at commit.';
 REVOKE EXECUTE ON FUNCTION _invalidate_relcache(oid) FROM PUBLIC;
 
--- The helpers keep which table is attached across statements; every change
--- to assistants_table tells every backend to read it again. ENABLE ALWAYS,
--- because a restore or replication may write with triggers disabled.
+-- The helpers keep the attached table across statements. Every change to
+-- assistants_table sends a relcache invalidation, so every backend reads it
+-- again. ENABLE ALWAYS, because a restore or replication may write with
+-- triggers disabled.
 CREATE FUNCTION _assistants_table_changed() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -43,10 +43,10 @@ struct Lookups {
     version_of: SavedPlan,
 }
 
-/// Which committed state of an organization's membership a set belongs to:
-/// the transaction that wrote the visible row of `org_rls.organizations` and
-/// its `assistants_version`, which triggers on the assistants table
-/// increment whenever an assistant joins or leaves.
+/// The committed state of an organization's membership that a set belongs
+/// to: the transaction that wrote the visible row of `org_rls.organizations`,
+/// and its `assistants_version`. Triggers on the assistants table increment
+/// that version whenever an assistant joins or leaves.
 #[derive(Clone, Copy, PartialEq)]
 struct MembershipVersion {
     writer: u32,

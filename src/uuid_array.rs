@@ -25,9 +25,9 @@ impl IntoDatum for UuidArray {
             return Some(unsafe { pg_sys::construct_empty_array(pg_sys::UUIDOID) }.into());
         }
         let total = HEADER_BYTES + UUID_BYTES * self.0.len();
-        // SAFETY: the allocation has room for the header and every element;
+        // SAFETY: the allocation has room for the header and every element.
         // uuid has typlen 16 and char alignment, so the elements follow each
-        // other without padding, in the layout array.h defines.
+        // other without padding, in the layout that array.h defines.
         unsafe {
             let array = pg_sys::palloc0(total) as *mut pg_sys::ArrayType;
             pgrx::set_varsize_4b(array.cast(), total as i32);
