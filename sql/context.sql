@@ -8,6 +8,15 @@ COMMENT ON FUNCTION use_organization(uuid) IS
 COMMENT ON FUNCTION assistant_ids() IS
     'Returns the ids of the current organization''s assistants, sorted; empty when there is no current organization.';
 GRANT EXECUTE ON FUNCTION organization_id(), use_organization(uuid), assistant_ids() TO PUBLIC;
+-- The planner may turn in_organization(column) into the index condition
+-- column = ANY (assistant_ids()); see src/planner_support.rs.
+ALTER FUNCTION in_organization(uuid) SUPPORT _in_organization_support;
+COMMENT ON FUNCTION in_organization(uuid) IS
+    'Returns true when the assistant belongs to the current organization; the per-row test of org_rls''s policies.';
+GRANT EXECUTE ON FUNCTION in_organization(uuid) TO PUBLIC;
+COMMENT ON FUNCTION _in_organization_support(internal) IS
+    'Internal: planner support for in_organization: an index condition on the tenant column and a row estimate.';
+REVOKE EXECUTE ON FUNCTION _in_organization_support(internal) FROM PUBLIC;
 COMMENT ON FUNCTION _lock_timeout_ms() IS
     'Internal: returns org_rls.lock_timeout in milliseconds, loading the library that defines it.';
 REVOKE EXECUTE ON FUNCTION _lock_timeout_ms() FROM PUBLIC;

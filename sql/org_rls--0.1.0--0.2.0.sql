@@ -545,6 +545,30 @@ COMMENT ON PROCEDURE backfill(integer) IS
     'Gives every assistant without an organization its own organization, committing after each batch. Resumable: a rerun continues where an interrupted run stopped.';
 REVOKE EXECUTE ON PROCEDURE backfill(integer) FROM PUBLIC;
 
+-- in_organization(): the per-row test of the policies, with a planner
+-- support function that offers an index condition and a row estimate.
+CREATE FUNCTION "_in_organization_support"(
+	"request" internal /* Internal */
+) RETURNS internal /* Internal */
+IMMUTABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_organization_support_wrapper';
+CREATE FUNCTION "in_organization"(
+	"assistant_id" uuid /* Uuid */
+) RETURNS bool /* bool */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_organization_wrapper';
+-- The planner may turn in_organization(column) into the index condition
+-- column = ANY (assistant_ids()); see src/planner_support.rs.
+ALTER FUNCTION in_organization(uuid) SUPPORT _in_organization_support;
+COMMENT ON FUNCTION in_organization(uuid) IS
+    'Returns true when the assistant belongs to the current organization; the per-row test of org_rls''s policies.';
+GRANT EXECUTE ON FUNCTION in_organization(uuid) TO PUBLIC;
+COMMENT ON FUNCTION _in_organization_support(internal) IS
+    'Internal: planner support for in_organization: an index condition on the tenant column and a row estimate.';
+REVOKE EXECUTE ON FUNCTION _in_organization_support(internal) FROM PUBLIC;
+
 -- protect: domains over uuid, a choice for rows with a NULL tenant, and
 -- partitions. The new parameter changes the signature.
 ALTER TABLE protected_tables
@@ -635,10 +659,9 @@ BEGIN
                   DETAIL = format('Its type is %s.', column_type),
                   HINT = 'Pass the column that holds assistant ids as uuid. A text column can be converted first with ALTER TABLE ... ALTER COLUMN ... TYPE uuid USING lower(column)::uuid.';
     END IF;
-    -- The cast makes the parser read ANY (array expression), and the scalar
-    -- subquery becomes an InitPlan: one evaluation per statement.
-    RETURN format('%I OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.assistant_ids())::uuid[])',
-                  tenant_column);
+    -- A btree index that leads with the column can still serve it: the
+    -- function's planner support offers column = ANY (assistant_ids()).
+    RETURN format('@extschema@.in_organization(%I)', tenant_column);
 END
 $fn$;
 COMMENT ON FUNCTION _organization_predicate(regclass, name) IS
@@ -771,6 +794,30 @@ $fn$;
 COMMENT ON FUNCTION unprotect(regclass) IS
     'Removes what org_rls.protect added to a table and its partitions: the policies, and row-level security where protect enabled it and no policy remains.';
 REVOKE EXECUTE ON FUNCTION unprotect(regclass) FROM PUBLIC;
+
+-- Tables protected with 0.1.0 compare the tenant column with the whole id
+-- array in each row; their policies get the predicate of this version.
+-- ALTER POLICY locks each table like protect() does.
+DO $upgrade$
+DECLARE
+    recorded  record;
+    predicate text;
+BEGIN
+    FOR recorded IN
+        SELECT p.relation, p.tenant_column, p.added_permissive
+          FROM @extschema@.protected_tables p
+         WHERE NOT EXISTS (SELECT FROM @extschema@.assistants_table t WHERE t.relation = p.relation)
+    LOOP
+        predicate := @extschema@._organization_predicate(recorded.relation, recorded.tenant_column);
+        EXECUTE format('ALTER POLICY org_rls_isolation ON %s USING (%s) WITH CHECK (%s)',
+                       recorded.relation, predicate, predicate);
+        IF recorded.added_permissive THEN
+            EXECUTE format('ALTER POLICY org_rls_access ON %s USING (%s) WITH CHECK (%s)',
+                           recorded.relation, predicate, predicate);
+        END IF;
+    END LOOP;
+END
+$upgrade$;
 
 -- status lists unprotected partitions and functions that name a
 -- compatibility view.

@@ -84,10 +84,9 @@ BEGIN
                   DETAIL = format('Its type is %s.', column_type),
                   HINT = 'Pass the column that holds assistant ids as uuid. A text column can be converted first with ALTER TABLE ... ALTER COLUMN ... TYPE uuid USING lower(column)::uuid.';
     END IF;
-    -- The cast makes the parser read ANY (array expression), and the scalar
-    -- subquery becomes an InitPlan: one evaluation per statement.
-    RETURN format('%I OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.assistant_ids())::uuid[])',
-                  tenant_column);
+    -- A btree index that leads with the column can still serve it: the
+    -- function's planner support offers column = ANY (assistant_ids()).
+    RETURN format('@extschema@.in_organization(%I)', tenant_column);
 END
 $fn$;
 COMMENT ON FUNCTION _organization_predicate(regclass, name) IS

@@ -53,16 +53,29 @@ struct MembershipVersion {
     version: i64,
 }
 
-/// What decides which rows a read-only query sees: the transaction, the
-/// subtransaction (a rollback to a savepoint starts a new one), the command
-/// counter, and PostgreSQL's count of completed transactions, which is the
-/// same for two snapshots exactly when they see the same committed data.
+/// What decides which rows a read-only query sees: the current transaction's
+/// id when it has one (its own changes), the subtransaction (a rollback to a
+/// savepoint starts a new one), the command counter, and which other
+/// transactions the snapshot counts as running.
+///
+/// The last part is the snapshot's xmin, xmax and the lengths of its lists
+/// of running transaction ids. No transaction below xmax can start after the
+/// snapshot is taken, so a later snapshot with the same xmax sees another
+/// transaction's changes only if that transaction left the lists, which
+/// makes them shorter. (PostgreSQL's own count of completed transactions is
+/// not kept in the copy that becomes the active snapshot.) Two transactions
+/// without a transaction id and with the same snapshot see the same data, so
+/// a result may serve the next transaction of a session too.
 #[derive(Clone, Copy, PartialEq)]
-struct SnapshotKey {
-    local_transaction: u32,
+pub struct SnapshotKey {
+    own_transaction: u32,
     subtransaction: u32,
     command: u32,
-    completed_transactions: u64,
+    xmin: u32,
+    xmax: u32,
+    running: u32,
+    running_subtransactions: i32,
+    subtransactions_overflowed: bool,
 }
 
 /// Results for one snapshot.
@@ -153,9 +166,16 @@ fn invalidate_relcache(relation: pg_sys::Oid) {
 /// when there is no current organization or no assistants table is attached.
 #[pg_extern(stable, parallel_safe)]
 fn assistant_ids() -> UuidArray {
+    UuidArray(current_ids())
+}
+
+/// Returns the ids of the current organization's assistants, sorted by their
+/// bytes as PostgreSQL sorts uuids. The list is empty when there is no
+/// current organization or no assistants table is attached.
+pub fn current_ids() -> Vec<Uuid> {
     match crate::context::organization_id() {
-        Some(organization) => UuidArray(ids_of(organization)),
-        None => UuidArray(Vec::new()),
+        Some(organization) => ids_of(organization),
+        None => Vec::new(),
     }
 }
 
@@ -377,25 +397,44 @@ fn trim(memo: &mut Memo) {
     }
 }
 
-fn snapshot_key() -> Option<SnapshotKey> {
-    // SAFETY: reads fields of the active snapshot and of this backend's
-    // PGPROC, both valid while a statement runs.
+pub fn snapshot_key() -> Option<SnapshotKey> {
+    // SAFETY: reads the active snapshot and the transaction state, both
+    // valid while a statement runs.
     unsafe {
-        if !pg_sys::ActiveSnapshotSet() {
+        if !unguarded::ActiveSnapshotSet() {
             return None;
         }
-        let snapshot = pg_sys::GetActiveSnapshot();
-        let completed_transactions = (*snapshot).snapXactCompletionCount;
-        // Imported and historic snapshots carry no count.
-        if completed_transactions == 0 {
+        let snapshot = &*unguarded::GetActiveSnapshot();
+        // Historic snapshots of logical decoding list committed transactions instead.
+        if snapshot.snapshot_type != pg_sys::SnapshotType::SNAPSHOT_MVCC {
             return None;
         }
         Some(SnapshotKey {
-            local_transaction: (*pg_sys::MyProc).lxid,
-            subtransaction: pg_sys::GetCurrentSubTransactionId(),
-            command: (*snapshot).curcid,
-            completed_transactions,
+            own_transaction: unguarded::GetTopTransactionIdIfAny().into_inner(),
+            subtransaction: unguarded::GetCurrentSubTransactionId(),
+            command: snapshot.curcid,
+            xmin: snapshot.xmin.into_inner(),
+            xmax: snapshot.xmax.into_inner(),
+            running: snapshot.xcnt,
+            running_subtransactions: snapshot.subxcnt,
+            subtransactions_overflowed: snapshot.suboverflowed,
         })
+    }
+}
+
+/// PostgreSQL functions that only read a variable and never raise an error,
+/// declared without pgrx's error boundary. Its setjmp made the per-row check
+/// in `row_check.rs` cost about 75 ns instead of 45 in a test of 2 million
+/// calls.
+mod unguarded {
+    use pgrx::pg_sys::{Snapshot, SubTransactionId, TransactionId};
+
+    #[allow(clashing_extern_declarations)]
+    unsafe extern "C-unwind" {
+        pub fn ActiveSnapshotSet() -> bool;
+        pub fn GetActiveSnapshot() -> Snapshot;
+        pub fn GetCurrentSubTransactionId() -> SubTransactionId;
+        pub fn GetTopTransactionIdIfAny() -> TransactionId;
     }
 }
 

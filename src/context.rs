@@ -9,7 +9,7 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 use serde_json::Value;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 
 /// Returns the current organization, or NULL when no source sets one.
 #[pg_extern(stable, parallel_safe)]
@@ -136,3 +136,49 @@ fn raise_invalid(message: String, detail: String, hint: &str) -> ! {
     .report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
 }
+
+/// The raw values of the settings that decide the current organization, in
+/// the order `organization_id()` reads them. A cached result stays valid
+/// while they are byte for byte the same and the snapshot is the same, which
+/// costs no parsing and no lookup to check.
+#[derive(PartialEq)]
+pub struct Inputs(Vec<Option<CString>>);
+
+impl Inputs {
+    pub fn read() -> Inputs {
+        let mut values = Vec::with_capacity(5);
+        visit_inputs(|value| {
+            values.push(value.map(CStr::to_owned));
+            true
+        });
+        Inputs(values)
+    }
+
+    /// True when every setting still contains the value it had when read.
+    pub fn unchanged(&self) -> bool {
+        let mut kept = self.0.iter();
+        visit_inputs(|value| kept.next().is_some_and(|old| old.as_deref() == value))
+            && kept.next().is_none()
+    }
+}
+
+/// Calls `visit` with each input in turn and stops at the first false. The
+/// organization setting, when set, decides alone; otherwise the JWT claim's
+/// name, the claims, the legacy setting's name and its value follow.
+fn visit_inputs(mut visit: impl FnMut(Option<&CStr>) -> bool) -> bool {
+    let organization = settings::own_raw(&settings::ORGANIZATION_ID);
+    if !visit(organization) {
+        return false;
+    }
+    if organization.is_some() {
+        return true;
+    }
+    let claim = settings::own_raw(&settings::JWT_CLAIM);
+    if !visit(claim) || !visit(claim.and_then(|_| settings::raw_by_name(JWT_CLAIMS))) {
+        return false;
+    }
+    let legacy = settings::own_raw(&settings::LEGACY_TENANT_SETTING);
+    visit(legacy) && visit(legacy.and_then(settings::raw_by_name))
+}
+
+const JWT_CLAIMS: &CStr = c"request.jwt.claims";

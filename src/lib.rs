@@ -10,6 +10,8 @@ use pgrx::prelude::*;
 mod assistants;
 mod context;
 mod guards;
+mod planner_support;
+mod row_check;
 mod saved_plan;
 mod settings;
 mod uuid_array;
@@ -29,6 +31,8 @@ extension_sql_file!(
         context::organization_id,
         context::use_organization,
         assistants::assistant_ids,
+        row_check::in_organization,
+        planner_support::in_organization_support,
         guards::reject_transaction_block,
         assistants::invalidate_relcache,
         settings::lock_timeout_ms

@@ -265,4 +265,56 @@ mod tests {
             "no error"
         );
     }
+
+    #[pg_test]
+    fn inputs_follow_every_source() {
+        use crate::context::Inputs;
+        Spi::run(&format!("SET LOCAL org_rls.organization_id = '{ORG_A}'")).unwrap();
+        let explicit = Inputs::read();
+        assert!(explicit.unchanged());
+        // Other sources do not count while the organization setting decides.
+        Spi::run("SET LOCAL request.jwt.claims = '{}'").unwrap();
+        assert!(explicit.unchanged());
+        Spi::run(&format!("SET LOCAL org_rls.organization_id = '{ORG_B}'")).unwrap();
+        assert!(!explicit.unchanged());
+
+        Spi::run("SET LOCAL org_rls.organization_id = ''").unwrap();
+        Spi::run(&format!(
+            "SET LOCAL request.jwt.claims = '{{\"org_id\": \"{ORG_A}\"}}'"
+        ))
+        .unwrap();
+        let claims = Inputs::read();
+        assert!(claims.unchanged());
+        Spi::run(&format!(
+            "SET LOCAL request.jwt.claims = '{{\"org_id\": \"{ORG_B}\"}}'"
+        ))
+        .unwrap();
+        assert!(!claims.unchanged());
+
+        Spi::run("SET LOCAL request.jwt.claims = ''").unwrap();
+        Spi::run("SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'").unwrap();
+        Spi::run(&format!("SET LOCAL app.current_tenant = '{ASSISTANT_A1}'")).unwrap();
+        let legacy = Inputs::read();
+        assert!(legacy.unchanged());
+        Spi::run(&format!("SET LOCAL app.current_tenant = '{ASSISTANT_B1}'")).unwrap();
+        assert!(!legacy.unchanged());
+    }
+
+    #[pg_test]
+    fn in_organization_checks_membership() {
+        attach_example();
+        Spi::run(&format!("SET LOCAL org_rls.organization_id = '{ORG_A}'")).unwrap();
+        let member = |assistant: &str| {
+            Spi::get_one::<bool>(&format!("SELECT org_rls.in_organization('{assistant}')")).unwrap()
+        };
+        assert_eq!(member(ASSISTANT_A1), Some(true));
+        assert_eq!(member(ASSISTANT_A2), Some(true));
+        assert_eq!(member(ASSISTANT_B1), Some(false));
+        assert_eq!(
+            Spi::get_one::<bool>("SELECT org_rls.in_organization(NULL)").unwrap(),
+            None
+        );
+        Spi::run("SET LOCAL org_rls.organization_id = ''").unwrap();
+        assert_eq!(member(ASSISTANT_A1), Some(false));
+    }
 }

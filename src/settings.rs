@@ -86,3 +86,28 @@ pub fn value_by_name(name: &str) -> Option<String> {
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|text| !text.is_empty())
 }
+
+/// Returns this extension's string setting as stored, None when unset or
+/// empty. The reference is valid until the setting changes, so callers use
+/// it at once and keep nothing of it but copies.
+pub fn own_raw(setting: &GucSetting<Option<CString>>) -> Option<&'static CStr> {
+    // SAFETY: the GUC machinery keeps the pointer NULL or pointing to a
+    // NUL-terminated string it owns.
+    unsafe { borrow_raw(*setting.as_ptr()) }
+}
+
+/// Returns the value of any setting by name without copying it, None when
+/// undefined or empty, valid like `own_raw`'s.
+pub fn raw_by_name(name: &CStr) -> Option<&'static CStr> {
+    // SAFETY: GetConfigOption returns NULL or a pointer into GUC storage.
+    unsafe { borrow_raw(pg_sys::GetConfigOption(name.as_ptr(), true, false)) }
+}
+
+unsafe fn borrow_raw(raw: *const std::ffi::c_char) -> Option<&'static CStr> {
+    if raw.is_null() {
+        return None;
+    }
+    // SAFETY: the caller passes a NUL-terminated string.
+    let value = unsafe { CStr::from_ptr(raw) };
+    (!value.is_empty()).then_some(value)
+}

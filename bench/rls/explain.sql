@@ -36,6 +36,24 @@ PREPARE org_latest(uuid[]) AS
 EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest(:'org_ids');
 \endif
 
+\echo '-- count and latest 50 in the large organization, no parallel workers'
+SET max_parallel_workers_per_gather = 0;
+\if :rls
+PREPARE org_count_serial AS SELECT count(*) FROM public.messages;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count_serial;
+PREPARE org_latest_serial AS
+    SELECT id, tenant_id, content, created_at FROM public.messages ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_serial;
+\else
+PREPARE org_count_serial(uuid[]) AS SELECT count(*) FROM public.messages WHERE tenant_id = ANY ($1);
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count_serial(:'org_ids');
+PREPARE org_latest_serial(uuid[]) AS
+    SELECT id, tenant_id, content, created_at FROM public.messages
+     WHERE tenant_id = ANY ($1) ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_serial(:'org_ids');
+\endif
+RESET max_parallel_workers_per_gather;
+
 \echo '-- keyword top 10 over one assistant'
 PREPARE keyword(uuid, text) AS
     SELECT k.id, ts_rank(k.fts, q.query) AS rank
@@ -47,3 +65,12 @@ EXPLAIN (ANALYZE, COSTS OFF) EXECUTE keyword(:'tenant', :'words');
 PREPARE hybrid(uuid, text) AS
     SELECT id FROM public.hybrid_search($1, $2, public.fixture_embedding(42, 16), 10);
 EXPLAIN (ANALYZE, COSTS OFF) EXECUTE hybrid(:'tenant', :'words');
+
+\echo '-- 1,000 new messages in one statement (rolled back)'
+BEGIN;
+PREPARE insert_bulk(uuid, uuid) AS
+    INSERT INTO public.messages (conversation_id, tenant_id, role, content)
+    SELECT $1, $2, 'assistant'::public.message_role, 'Bulk reply ' || n
+      FROM generate_series(1, 1000) AS n;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE insert_bulk(:'conv', :'tenant');
+ROLLBACK;

@@ -142,7 +142,7 @@ drop_without_cascade() {
     local table
     for table in tenant_members documents knowledge conversations messages events; do
         check_contains "its error names the policy on $table" "$message" \
-            "policy org_rls_isolation on table $table depends on function org_rls.assistant_ids()"
+            "policy org_rls_isolation on table $table depends on function org_rls.in_organization(uuid)"
     done
     check_equal "org_rls still installed after the failed DROP" \
         "$(sql_value "$PORT" "$database" "SELECT count(*) FROM pg_extension WHERE extname = 'org_rls'")" 1

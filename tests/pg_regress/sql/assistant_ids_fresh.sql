@@ -1,4 +1,4 @@
--- The helpers reuse a lookup only while the snapshot is the same: changes to assistants are visible to the next statement, and a rollback to a savepoint takes them back.
+-- The helpers reuse a lookup only while the snapshot is the same: changes to assistants are visible to the next statement, and a rollback to a savepoint takes them back. in_organization(), the per-row test of the policies, also follows every change of the settings that choose the organization.
 BEGIN;
 \i tests/pg_regress/include/fixture.sql
 CREATE EXTENSION org_rls;
@@ -18,21 +18,24 @@ SELECT org_rls.assistant_ids() = pg_temp.sorted(ARRAY[:'t1', :'t2']::uuid[]) AS 
 -- Moving an assistant out is visible to the next statement.
 UPDATE public.assistants SET organization_id = '00000000-0000-4000-8000-00000000000b' WHERE id = :'t2';
 SELECT org_rls.assistant_ids() = pg_temp.sorted(ARRAY[:'t1']::uuid[]) AS only_one;
+SELECT org_rls.in_organization(:'t1') AS one_in, org_rls.in_organization(:'t2') AS two_in;
 
 -- Moving one in, and taking it back with a rollback to a savepoint.
 SAVEPOINT move_three;
 UPDATE public.assistants SET organization_id = '00000000-0000-4000-8000-00000000000a' WHERE id = :'t3';
 SELECT org_rls.assistant_ids() = pg_temp.sorted(ARRAY[:'t1', :'t3']::uuid[]) AS one_and_three;
+SELECT org_rls.in_organization(:'t3') AS three_in;
 ROLLBACK TO SAVEPOINT move_three;
 SELECT org_rls.assistant_ids() = pg_temp.sorted(ARRAY[:'t1']::uuid[]) AS only_one_again;
+SELECT org_rls.in_organization(:'t3') AS three_in;
 
 -- The legacy tenant setting follows a move as well.
 SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant';
 SELECT org_rls.use_organization(NULL) IS NULL AS explicit_context_cleared;
 SELECT set_config('app.current_tenant', :'t2', true) IS NOT NULL AS tenant_set;
-SELECT org_rls.organization_id() AS organization_of_two;
+SELECT org_rls.organization_id() AS organization_of_two, org_rls.in_organization(:'t3') AS three_in;
 UPDATE public.assistants SET organization_id = '00000000-0000-4000-8000-00000000000a' WHERE id = :'t2';
-SELECT org_rls.organization_id() AS organization_of_two;
+SELECT org_rls.organization_id() AS organization_of_two, org_rls.in_organization(:'t3') AS three_in;
 
 -- Inside one PL/pgSQL block, each statement sees the changes of the ones before.
 DO $$
@@ -45,6 +48,25 @@ BEGIN
      WHERE organization_id = '00000000-0000-4000-8000-00000000000b';
     after_move := cardinality(org_rls.assistant_ids());
     RAISE NOTICE 'assistants in A: % before the move, % after', before_move, after_move;
+END
+$$;
+
+-- A PL/pgSQL expression keeps its function state from one evaluation to the
+-- next, and in_organization() its looked-up ids with it; a change of
+-- organization between two evaluations still changes the answer.
+DO $$
+DECLARE
+    one uuid := pg_temp.tenant(1);
+    organization uuid;
+    answers text[] := '{}';
+BEGIN
+    FOREACH organization IN ARRAY ARRAY['00000000-0000-4000-8000-00000000000a',
+                                        '00000000-0000-4000-8000-00000000000b',
+                                        '00000000-0000-4000-8000-00000000000a']::uuid[] LOOP
+        PERFORM set_config('org_rls.organization_id', organization::text, true);
+        answers := answers || org_rls.in_organization(one)::text;
+    END LOOP;
+    RAISE NOTICE 'assistant 1 in A, B, A: %', answers;
 END
 $$;
 

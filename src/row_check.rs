@@ -1,0 +1,57 @@
+//! `in_organization(assistant_id)`: the test that org_rls's policies apply to
+//! each row, in place of comparing the row with every id of the organization.
+//!
+//! The organization's ids are looked up once and kept, sorted, for as long as
+//! the snapshot and the settings that decide the organization stay the same,
+//! so each row costs a check of those and a binary search. When a btree index
+//! leads with the tenant column, the planner support function
+//! (`planner_support.rs`) lets the planner scan it for the ids instead.
+
+use crate::assistants::{self, SnapshotKey};
+use crate::context::Inputs;
+use pgrx::prelude::*;
+use pgrx::Uuid;
+use std::cell::RefCell;
+
+/// The ids of the organization that `inputs` decided, as seen by `snapshot`.
+struct CachedIds {
+    snapshot: SnapshotKey,
+    inputs: Inputs,
+    ids: Vec<Uuid>,
+}
+
+thread_local! {
+    static CACHED_IDS: RefCell<Option<CachedIds>> = const { RefCell::new(None) };
+}
+
+/// True when the assistant belongs to the current organization; false when
+/// it belongs to another, to none, or when there is no current organization.
+#[pg_extern(stable, strict, parallel_safe)]
+fn in_organization(assistant_id: Uuid) -> bool {
+    let snapshot = assistants::snapshot_key();
+    let cached = CACHED_IDS.with(|cached| {
+        cached
+            .borrow()
+            .as_ref()
+            .filter(|cached| Some(cached.snapshot) == snapshot && cached.inputs.unchanged())
+            .map(|cached| cached.ids.binary_search(&assistant_id).is_ok())
+    });
+    if let Some(found) = cached {
+        return found;
+    }
+    let inputs = Inputs::read();
+    let mut ids = assistants::current_ids();
+    if !ids.is_sorted() {
+        ids.sort_unstable();
+    }
+    let found = ids.binary_search(&assistant_id).is_ok();
+    // Without a snapshot key there is no way to notice that the ids went stale.
+    CACHED_IDS.with(|cached| {
+        *cached.borrow_mut() = snapshot.map(|snapshot| CachedIds {
+            snapshot,
+            inputs,
+            ids,
+        })
+    });
+    found
+}
