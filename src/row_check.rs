@@ -13,11 +13,13 @@ use pgrx::prelude::*;
 use pgrx::Uuid;
 use std::cell::RefCell;
 
-/// The ids of the organization that `inputs` decided, as seen by `snapshot`.
+/// The ids of the organization that `inputs` decided, as seen by `snapshot`,
+/// as big-endian integers: they sort like PostgreSQL's uuids (by their
+/// bytes) and compare in one instruction.
 struct CachedIds {
     snapshot: SnapshotKey,
     inputs: Inputs,
-    ids: Vec<Uuid>,
+    keys: Vec<u128>,
 }
 
 thread_local! {
@@ -34,24 +36,33 @@ fn in_organization(assistant_id: Uuid) -> bool {
             .borrow()
             .as_ref()
             .filter(|cached| Some(cached.snapshot) == snapshot && cached.inputs.unchanged())
-            .map(|cached| cached.ids.binary_search(&assistant_id).is_ok())
+            .map(|cached| cached.keys.binary_search(&key_of(assistant_id)).is_ok())
     });
     if let Some(found) = cached {
         return found;
     }
     let inputs = Inputs::read();
-    let mut ids = assistants::current_ids();
-    if !ids.is_sorted() {
-        ids.sort_unstable();
+    let mut keys: Vec<u128> = assistants::current_ids()
+        .iter()
+        .copied()
+        .map(key_of)
+        .collect();
+    // The lookup already sorts the ids; checking costs one pass per lookup.
+    if !keys.is_sorted() {
+        keys.sort_unstable();
     }
-    let found = ids.binary_search(&assistant_id).is_ok();
+    let found = keys.binary_search(&key_of(assistant_id)).is_ok();
     // Without a snapshot key there is no way to notice that the ids went stale.
     CACHED_IDS.with(|cached| {
         *cached.borrow_mut() = snapshot.map(|snapshot| CachedIds {
             snapshot,
             inputs,
-            ids,
+            keys,
         })
     });
     found
+}
+
+fn key_of(id: Uuid) -> u128 {
+    u128::from_be_bytes(*id.as_bytes())
 }

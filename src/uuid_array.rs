@@ -5,10 +5,9 @@
 use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::datum::{Datum, IntoDatum};
 use pgrx::prelude::*;
-use pgrx::Uuid;
 
 /// The assistant ids that `assistant_ids()` returns, as SQL `uuid[]`.
-pub struct UuidArray(pub Vec<Uuid>);
+pub struct UuidArray(pub crate::assistants::Ids);
 
 impl_sql_translatable!(UuidArray, "uuid[]");
 
@@ -39,7 +38,7 @@ impl IntoDatum for UuidArray {
             *dimensions = self.0.len() as i32;
             *dimensions.add(1) = 1;
             let mut element = (array as *mut u8).add(HEADER_BYTES);
-            for id in &self.0 {
+            for id in self.0.iter() {
                 std::ptr::copy_nonoverlapping(id.as_bytes().as_ptr(), element, UUID_BYTES);
                 element = element.add(UUID_BYTES);
             }
