@@ -8,8 +8,8 @@
 //!   over the column's number of distinct values.
 //!
 //! When the query already fixes the column to one value (`tenant_id = $1`),
-//! no index condition is offered: that equality is the better one, and the
-//! call stays a per-row check.
+//! no index condition is offered, because that equality is the better one,
+//! and the call stays a per-row check that is estimated to keep every row.
 
 use pgrx::pg_sys::{self, Node, NodeTag};
 use pgrx::prelude::*;
