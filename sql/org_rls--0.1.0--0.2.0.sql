@@ -603,10 +603,14 @@ AS $fn$
 DECLARE
     enabled_rls      boolean := false;
     added_permissive boolean := false;
+    taken_name       name;
 BEGIN
-    IF EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl
-                AND p.polname IN ('org_rls_isolation', 'org_rls_access')) THEN
-        RAISE EXCEPTION 'table % already has a policy named org_rls_isolation or org_rls_access', tbl
+    SELECT p.polname INTO taken_name FROM pg_policy p
+     WHERE p.polrelid = tbl
+       AND p.polname IN ('org_rls_isolation', 'org_rls_access', 'org_rls_shared_update', 'org_rls_shared_delete')
+     ORDER BY p.polname LIMIT 1;
+    IF taken_name IS NOT NULL THEN
+        RAISE EXCEPTION 'table % already has a policy named %', tbl, taken_name
             USING ERRCODE = 'duplicate_object',
                   HINT = 'org_rls did not record protecting this table. Drop or rename that policy, then protect again.';
     END IF;
@@ -632,6 +636,20 @@ BEGIN
                    tbl, visible_predicate, predicate);
     EXECUTE format('COMMENT ON POLICY org_rls_isolation ON %s IS %L', tbl,
                    'Added by org_rls.protect: limits every other policy to the current organization.');
+
+    -- Shared rows (a NULL tenant) pass the USING of org_rls_isolation, and
+    -- UPDATE and DELETE apply USING to the rows they change, so these two
+    -- policies keep shared rows read-only.
+    IF visible_predicate <> predicate THEN
+        EXECUTE format('CREATE POLICY org_rls_shared_update ON %s AS RESTRICTIVE FOR UPDATE TO PUBLIC USING (%s)',
+                       tbl, predicate);
+        EXECUTE format('COMMENT ON POLICY org_rls_shared_update ON %s IS %L', tbl,
+                       'Added by org_rls.protect with shared_nulls: rows with a NULL tenant cannot be updated.');
+        EXECUTE format('CREATE POLICY org_rls_shared_delete ON %s AS RESTRICTIVE FOR DELETE TO PUBLIC USING (%s)',
+                       tbl, predicate);
+        EXECUTE format('COMMENT ON POLICY org_rls_shared_delete ON %s IS %L', tbl,
+                       'Added by org_rls.protect with shared_nulls: rows with a NULL tenant cannot be deleted.');
+    END IF;
 
     INSERT INTO @extschema@.protected_tables
         (relation, tenant_column, enabled_rls, added_permissive, shared_nulls, parent)
@@ -728,7 +746,8 @@ BEGIN
          WHERE NOT EXISTS (SELECT FROM @extschema@.protected_tables p WHERE p.relation = t.relid)
          ORDER BY t.level, t.relid::text);
     IF cardinality(targets) = 0 THEN
-        RAISE NOTICE 'table % is already protected, skipping', tbl;
+        RAISE NOTICE 'table % is already protected, skipping', tbl
+            USING HINT = 'To protect it with another tenant column or shared_nulls, run org_rls.unprotect() first.';
         RETURN;
     END IF;
 
@@ -748,7 +767,7 @@ BEGIN
     ELSIF tenant_column IS NOT NULL AND NOT (SELECT a.attnotnull FROM pg_attribute a
                                               WHERE a.attrelid = tbl AND a.attname = tenant_column) THEN
         RAISE NOTICE 'rows of % whose % is NULL are hidden from roles subject to row-level security', tbl, tenant_column
-            USING HINT = 'Pass shared_nulls => true to show them to every organization, read-only.';
+            USING HINT = 'To show them to every organization, read-only, run org_rls.unprotect() and protect again with shared_nulls => true.';
     END IF;
 
     FOREACH target IN ARRAY targets LOOP
@@ -780,6 +799,10 @@ BEGIN
     LOOP
         PERFORM @extschema@._lock(recorded.relation, 'ACCESS EXCLUSIVE');
         EXECUTE format('DROP POLICY IF EXISTS org_rls_isolation ON %s', recorded.relation);
+        IF recorded.shared_nulls THEN
+            EXECUTE format('DROP POLICY IF EXISTS org_rls_shared_update ON %s', recorded.relation);
+            EXECUTE format('DROP POLICY IF EXISTS org_rls_shared_delete ON %s', recorded.relation);
+        END IF;
         IF recorded.added_permissive THEN
             EXECUTE format('DROP POLICY IF EXISTS org_rls_access ON %s', recorded.relation);
         END IF;

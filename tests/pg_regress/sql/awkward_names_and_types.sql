@@ -69,6 +69,22 @@ SET LOCAL ROLE org_rls_crm_user;
 SELECT org_rls.use_organization(:'org_a') IS NOT NULL AS context_set;
 SELECT id, question FROM "Crm"."faqEntries" ORDER BY id;
 INSERT INTO "Crm"."faqEntries" VALUES (4, NULL, 'new shared entry');
+-- Shared rows cannot be changed, taken over by an organization or deleted;
+-- the organization's own rows still can.
 RESET ROLE;
+GRANT UPDATE, DELETE ON "Crm"."faqEntries" TO org_rls_crm_user;
+SET LOCAL ROLE org_rls_crm_user;
+UPDATE "Crm"."faqEntries" SET question = 'changed' WHERE "botRef" IS NULL;
+UPDATE "Crm"."faqEntries" SET "botRef" = '00000000-0000-4000-8000-0000000000a1' WHERE "botRef" IS NULL;
+DELETE FROM "Crm"."faqEntries" WHERE "botRef" IS NULL;
+UPDATE "Crm"."faqEntries" SET question = question || '?' WHERE "botRef" IS NOT NULL;
+RESET ROLE;
+SELECT id, "botRef", question FROM "Crm"."faqEntries" ORDER BY id;
+SELECT polname, polcmd, polpermissive FROM pg_policy
+ WHERE polrelid = '"Crm"."faqEntries"'::regclass ORDER BY polname;
 SELECT component, relation, state, detail FROM org_rls.status() WHERE component = 'protected table';
+-- A second protect keeps the first one's arguments and says how to change them.
+SELECT org_rls.protect('"Crm"."faqEntries"', 'botRef');
+SELECT org_rls.unprotect('"Crm"."faqEntries"');
+SELECT count(*) AS policies_left FROM pg_policy WHERE polrelid = '"Crm"."faqEntries"'::regclass;
 ROLLBACK;
