@@ -61,30 +61,17 @@ pub fn lock_timeout_ms() -> i32 {
 
 /// Returns a string setting of this extension, with empty read as unset.
 pub fn own_value(setting: &GucSetting<Option<CString>>) -> Option<String> {
-    non_empty(
-        setting
-            .get()
-            .map(|value| value.to_string_lossy().into_owned()),
-    )
+    own_raw(setting).map(owned)
 }
 
 /// Returns the value of any setting by name, with empty and undefined read as unset.
 pub fn value_by_name(name: &str) -> Option<String> {
     let name = CString::new(name).ok()?;
-    // SAFETY: GetConfigOption returns NULL or a pointer into GUC storage that
-    // stays valid until the setting changes; the value is copied at once.
-    let raw = unsafe { pg_sys::GetConfigOption(name.as_ptr(), true, false) };
-    if raw.is_null() {
-        return None;
-    }
-    let value = unsafe { CStr::from_ptr(raw) }
-        .to_string_lossy()
-        .into_owned();
-    non_empty(Some(value))
+    raw_by_name(&name).map(owned)
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|text| !text.is_empty())
+fn owned(value: &CStr) -> String {
+    value.to_string_lossy().into_owned()
 }
 
 /// Returns this extension's string setting as stored, None when unset or
