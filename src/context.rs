@@ -156,9 +156,9 @@ impl Inputs {
 
     /// True when every setting still contains the value it had when read.
     pub fn unchanged(&self) -> bool {
-        let mut kept = self.0.iter();
-        visit_inputs(|value| kept.next().is_some_and(|old| old.as_deref() == value))
-            && kept.next().is_none()
+        let mut stored = self.0.iter();
+        visit_inputs(|value| stored.next().is_some_and(|old| old.as_deref() == value))
+            && stored.next().is_none()
     }
 }
 

@@ -53,20 +53,20 @@ $$;
 
 -- A PL/pgSQL expression keeps its function state from one evaluation to the
 -- next, and in_organization() its looked-up ids with it; a change of
--- organization between two evaluations still changes the answer.
+-- organization between two evaluations still changes the result.
 DO $$
 DECLARE
     one uuid := pg_temp.tenant(1);
     organization uuid;
-    answers text[] := '{}';
+    results text[] := '{}';
 BEGIN
     FOREACH organization IN ARRAY ARRAY['00000000-0000-4000-8000-00000000000a',
                                         '00000000-0000-4000-8000-00000000000b',
                                         '00000000-0000-4000-8000-00000000000a']::uuid[] LOOP
         PERFORM set_config('org_rls.organization_id', organization::text, true);
-        answers := answers || org_rls.in_organization(one)::text;
+        results := results || org_rls.in_organization(one)::text;
     END LOOP;
-    RAISE NOTICE 'assistant 1 in A, B, A: %', answers;
+    RAISE NOTICE 'assistant 1 in A, B, A: %', results;
 END
 $$;
 

@@ -83,7 +83,7 @@ SELECT id, "botRef", question FROM "Crm"."faqEntries" ORDER BY id;
 SELECT polname, polcmd, polpermissive FROM pg_policy
  WHERE polrelid = '"Crm"."faqEntries"'::regclass ORDER BY polname;
 SELECT component, relation, state, detail FROM org_rls.status() WHERE component = 'protected table';
--- A second protect keeps the first one's arguments and says how to change them.
+-- A second protect keeps the first one's arguments, and its hint names unprotect.
 SELECT org_rls.protect('"Crm"."faqEntries"', 'botRef');
 SELECT org_rls.unprotect('"Crm"."faqEntries"');
 SELECT count(*) AS policies_left FROM pg_policy WHERE polrelid = '"Crm"."faqEntries"'::regclass;

@@ -1,4 +1,4 @@
--- As a plain role under org_rls's policies, a query without a tenant filter of its own scans the tenant_id index for the organization's assistant ids, a query with one keeps it as the only index condition, other indexes get no such condition, the planner estimates the organization's share of the rows, and the ids are looked up a fixed number of times per statement, however many rows it checks, also for WITH CHECK on a multi-row insert.
+-- Plans as a plain role under org_rls's policies. A query without a tenant filter of its own scans the tenant_id index for the organization's assistant ids, and a query with one keeps that filter as the only index condition. Other indexes get no such condition. The planner estimates the organization's share of the rows. The ids are looked up a fixed number of times per statement however many rows it checks, also for WITH CHECK on a multi-row insert.
 BEGIN;
 \i tests/pg_regress/include/migrated.sql
 -- A role whose own policies allow every row, so only org_rls's policy limits it.
@@ -28,8 +28,8 @@ EXPLAIN (COSTS OFF) SELECT id FROM public.knowledge
 RESET ROLE;
 
 -- The estimate for the whole table: the organization's 2 assistants of the
--- 6 in the column's statistics, so a third of the rows, which is exactly
--- what this role sees here.
+-- 6 in the column's statistics, so a third of the rows. That is exactly the
+-- number of rows visible to this role here.
 CREATE FUNCTION pg_temp.estimated_rows(query text) RETURNS numeric
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -51,9 +51,9 @@ RESET ROLE;
 SELECT count(*) AS all_rows FROM public.messages;
 
 -- The index condition is offered only on a btree index that leads with the
--- tenant column: not where the column comes second, because the planner
--- would then trust an order that a scan of many tenant ids does not keep,
--- and not on a hash index, which cannot take an array.
+-- tenant column. Where the column comes second, the planner would trust an
+-- order that a scan of many tenant ids does not keep. A hash index cannot
+-- take an array at all.
 CREATE TABLE public.notes_by_day (day date NOT NULL, tenant_id uuid NOT NULL, body text);
 CREATE INDEX notes_by_day_day_tenant ON public.notes_by_day (day, tenant_id);
 CREATE INDEX notes_by_day_tenant_hash ON public.notes_by_day USING hash (tenant_id);
@@ -73,10 +73,10 @@ SELECT count(*) AS notes_visible FROM public.notes_by_day;
 RESET ROLE;
 
 -- Lookups of the organization's ids, counted as scans of
--- org_rls.organizations, which each lookup reads first (the assistants
--- table would count the foreign key checks of each row too): an insert of
--- 100 rows makes as many as one of 10, WITH CHECK and the trigger's UPDATE
--- of conversations included.
+-- org_rls.organizations, which each lookup reads first. (Scans of the
+-- assistants table would include each row's foreign key check.) An insert
+-- of 100 rows makes as many lookups as one of 10, WITH CHECK and the
+-- trigger's UPDATE of conversations included.
 CREATE FUNCTION pg_temp.lookups() RETURNS bigint
 LANGUAGE sql AS $fn$
     SELECT sum(coalesce(idx_scan, 0) + coalesce(seq_scan, 0))
