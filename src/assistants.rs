@@ -12,6 +12,7 @@
 //! is kept across statements until a relcache invalidation of
 //! `org_rls.assistants_table`, which a trigger on that table sends.
 
+use crate::direct_read::{self, MembershipVersion};
 use crate::saved_plan::SavedPlan;
 use crate::uuid_array::UuidArray;
 use pgrx::prelude::*;
@@ -45,17 +46,6 @@ struct TablePlans {
 struct Lookups {
     organization_of: SavedPlan,
     ids_of: SavedPlan,
-    version_of: SavedPlan,
-}
-
-/// The committed state of an organization's membership that a set belongs
-/// to: the transaction that wrote the visible row of `org_rls.organizations`,
-/// and its `assistants_version`. Triggers on the assistants table increment
-/// that version whenever an assistant joins or leaves.
-#[derive(Clone, Copy, PartialEq)]
-struct MembershipVersion {
-    writer: u32,
-    version: i64,
 }
 
 /// What decides which rows a read-only query sees: the current transaction's
@@ -191,12 +181,18 @@ pub fn organization_of(assistant: Uuid) -> Option<Uuid> {
     if let Some(found) = with_memo(key, |memo| memo.organizations.get(&assistant).copied()) {
         return found;
     }
-    let found = run_lookup(|plans| {
-        plans
-            .organization_of
-            .first_value::<Uuid>(&[uuid_datum(assistant)])
-    })
-    .flatten();
+    let found = current_attached()
+        .and_then(|attached| {
+            direct_read::organization_of(attached.relation, &attached.id_column, assistant)
+        })
+        .unwrap_or_else(|| {
+            run_lookup(|plans| {
+                plans
+                    .organization_of
+                    .first_value::<Uuid>(&[uuid_datum(assistant)])
+            })
+            .flatten()
+        });
     with_memo(key, |memo| {
         trim(memo);
         memo.organizations.insert(assistant, found)
@@ -209,11 +205,25 @@ fn ids_of(organization: Uuid) -> Ids {
     if let Some(ids) = with_memo(key, |memo| memo.assistant_ids.get(&organization).cloned()) {
         return ids;
     }
-    let ids = run_lookup(|plans| {
-        let version = membership_version(plans, organization);
-        if let Some(ids) = version.and_then(|version| cached_membership(organization, version)) {
-            return Some(ids);
-        }
+    // Read without SPI once the attached table's plans are prepared.
+    let version = current_attached().map(|_| direct_read::membership_version(organization));
+    let ids = version
+        .flatten()
+        .and_then(|version| cached_membership(organization, version))
+        .unwrap_or_else(|| read_ids(organization, version));
+    with_memo(key, |memo| {
+        trim(memo);
+        memo.assistant_ids.insert(organization, ids.clone())
+    });
+    ids
+}
+
+/// Reads the organization's ids from the attached table, and keeps them
+/// with the membership version read just before (`version`, or now when
+/// it was not read yet).
+fn read_ids(organization: Uuid, version: Option<Option<MembershipVersion>>) -> Ids {
+    run_lookup(|plans| {
+        let version = version.unwrap_or_else(|| direct_read::membership_version(organization));
         let ids: Ids = plans
             .ids_of
             .first_value::<Vec<Uuid>>(&[uuid_datum(organization)])
@@ -222,34 +232,9 @@ fn ids_of(organization: Uuid) -> Ids {
         if let Some(version) = version {
             keep_membership(organization, version, &ids);
         }
-        Some(ids)
+        ids
     })
-    .flatten()
-    .unwrap_or_else(|| Ids::from([]));
-    with_memo(key, |memo| {
-        trim(memo);
-        memo.assistant_ids.insert(organization, ids.clone())
-    });
-    ids
-}
-
-/// Returns the membership version of an organization as this statement sees
-/// it, or None when the organization's row does not exist or was written by
-/// the current transaction: its own uncommitted changes may still move
-/// assistants without a new version, so they are never kept.
-fn membership_version(plans: &Lookups, organization: Uuid) -> Option<MembershipVersion> {
-    let (writer, version) = plans
-        .version_of
-        .first_row(&[uuid_datum(organization)], |row| {
-            Some((row.get::<i64>(1)?, row.get::<i64>(2)?))
-        })
-        .flatten()?;
-    let writer = u32::try_from(writer).ok()?;
-    // SAFETY: a plain lookup in this backend's transaction state.
-    if unsafe { pg_sys::TransactionIdIsCurrentTransactionId(pg_sys::TransactionId::from(writer)) } {
-        return None;
-    }
-    Some(MembershipVersion { writer, version })
+    .unwrap_or_else(|| Ids::from([]))
 }
 
 fn cached_membership(organization: Uuid, version: MembershipVersion) -> Option<Ids> {
@@ -281,6 +266,20 @@ fn run_lookup<R>(lookup: impl FnOnce(&Lookups) -> R) -> Option<R> {
         let owner = attached.owner;
         let lookups = prepare_table_plans(attached);
         Some(as_owner(owner, || lookup(&lookups)))
+    })
+}
+
+/// Returns the attached table when it is known, no invalidation arrived
+/// since it was read, and its plans are prepared. Ids kept for it then still
+/// apply, and reads need no SPI to find it.
+fn current_attached() -> Option<Attached> {
+    let generation = ATTACHED_GENERATION.load(Ordering::Relaxed);
+    STATE.with(|state| {
+        let state = state.borrow();
+        let cached = state.attached.as_ref()?;
+        let plans = state.table_plans.as_ref()?;
+        (cached.generation == generation && cached.attached.as_ref() == Some(&plans.attached))
+            .then(|| plans.attached.clone())
     })
 }
 
@@ -344,7 +343,6 @@ fn prepare_table_plans(attached: Attached) -> Lookups {
         if let Some(old) = state.table_plans.take() {
             old.lookups.organization_of.free();
             old.lookups.ids_of.free();
-            old.lookups.version_of.free();
         }
         // Sets read from another table are no longer valid.
         state.membership.clear();
@@ -362,15 +360,9 @@ fn prepare_table_plans(attached: Attached) -> Lookups {
             ),
             &uuid,
         );
-        let version_of = SavedPlan::prepare(
-            "SELECT o.xmin::pg_catalog.text::pg_catalog.int8, o.assistants_version \
-               FROM org_rls.organizations o WHERE o.id OPERATOR(pg_catalog.=) $1",
-            &uuid,
-        );
         let lookups = Lookups {
             organization_of,
             ids_of,
-            version_of,
         };
         state.table_plans = Some(TablePlans { attached, lookups });
         lookups

@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 
 mod assistants;
 mod context;
+mod direct_read;
 mod guards;
 mod planner_support;
 mod row_check;

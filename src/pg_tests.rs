@@ -182,6 +182,31 @@ mod tests {
         );
     }
 
+    /// Without a uuid primary key on the id column, the lookup cannot use
+    /// its index scan and runs its SQL query instead, with the same results.
+    #[pg_test]
+    fn legacy_tenant_setting_without_primary_key() {
+        attach_example();
+        Spi::run(
+            "ALTER TABLE public.bots DROP CONSTRAINT bots_pkey;
+             ALTER TABLE public.bots ADD COLUMN code text;
+             UPDATE public.bots SET code = name;
+             ALTER TABLE public.bots ADD PRIMARY KEY (code);
+             SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'",
+        )
+        .unwrap();
+        for (assistant, organization) in [(ASSISTANT_A2, Some(ORG_A)), (ASSISTANT_B1, Some(ORG_B))]
+        {
+            Spi::run(&format!("SET LOCAL app.current_tenant = '{assistant}'")).unwrap();
+            assert_eq!(
+                text("SELECT org_rls.organization_id()::text").as_deref(),
+                organization
+            );
+        }
+        Spi::run("SET LOCAL app.current_tenant = '00000000-0000-4000-8000-000000000999'").unwrap();
+        assert_eq!(text("SELECT org_rls.organization_id()::text"), None);
+    }
+
     #[pg_test]
     fn legacy_tenant_setting_without_table() {
         Spi::run("SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'").unwrap();

@@ -7,11 +7,12 @@
 //! leads with the tenant column, the planner support function
 //! (`planner_support.rs`) lets the planner scan it for the ids instead.
 
-use crate::assistants::{self, SnapshotKey};
+use crate::assistants::{self, Ids, SnapshotKey};
 use crate::context::Inputs;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The ids of the organization that `inputs` decided, as seen by `snapshot`,
 /// as big-endian integers: they sort like PostgreSQL's uuids (by their
@@ -19,7 +20,10 @@ use std::cell::RefCell;
 struct CachedIds {
     snapshot: SnapshotKey,
     inputs: Inputs,
-    keys: Vec<u128>,
+    /// The set the keys were made from; when the next lookup returns the
+    /// same set (kept across statements), the keys are kept too.
+    ids: Ids,
+    keys: Rc<[u128]>,
 }
 
 thread_local! {
@@ -42,25 +46,36 @@ fn in_organization(assistant_id: Uuid) -> bool {
         return found;
     }
     let inputs = Inputs::read();
-    let mut keys: Vec<u128> = assistants::current_ids()
-        .iter()
-        .copied()
-        .map(key_of)
-        .collect();
-    // The lookup already sorts the ids; checking costs one pass per lookup.
-    if !keys.is_sorted() {
-        keys.sort_unstable();
-    }
+    let ids = assistants::current_ids();
+    let keys = CACHED_IDS
+        .with(|cached| {
+            cached
+                .borrow()
+                .as_ref()
+                .filter(|cached| Rc::ptr_eq(&cached.ids, &ids))
+                .map(|cached| cached.keys.clone())
+        })
+        .unwrap_or_else(|| sorted_keys(&ids));
     let found = keys.binary_search(&key_of(assistant_id)).is_ok();
     // Without a snapshot key there is no way to notice that the ids went stale.
     CACHED_IDS.with(|cached| {
         *cached.borrow_mut() = snapshot.map(|snapshot| CachedIds {
             snapshot,
             inputs,
+            ids,
             keys,
         })
     });
     found
+}
+
+fn sorted_keys(ids: &Ids) -> Rc<[u128]> {
+    let mut keys: Vec<u128> = ids.iter().copied().map(key_of).collect();
+    // The lookup already sorts the ids; checking costs one pass per lookup.
+    if !keys.is_sorted() {
+        keys.sort_unstable();
+    }
+    keys.into()
 }
 
 fn key_of(id: Uuid) -> u128 {

@@ -1,0 +1,231 @@
+//! Reads one row by its uuid primary key with an index scan, without SPI.
+//!
+//! Every statement that gets a new snapshot makes one such read: the
+//! organization's membership version, to learn whether the assistant ids kept
+//! from an earlier statement are still its ids, and with a legacy tenant
+//! setting the assistant's organization. A saved SPI plan starts and ends an
+//! executor for each call, so this index scan is cheaper: docs/benchmarks.md
+//! has the measurements.
+//!
+//! A read sees what the saved plan saw: the calling statement's active
+//! snapshot, read as the table's owner would (no privilege check, and the
+//! owner is not subject to the table's policies). It keeps the table's
+//! AccessShareLock until the end of the transaction, as the executor does.
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::Uuid;
+use std::ffi::{CStr, CString};
+
+/// The committed state of an organization's membership that a set of ids
+/// belongs to: the transaction that wrote the visible row of
+/// `org_rls.organizations`, and its `assistants_version`. Triggers on the
+/// assistants table increment that version whenever an assistant joins or
+/// leaves.
+#[derive(Clone, Copy, PartialEq)]
+pub struct MembershipVersion {
+    pub writer: u32,
+    pub version: i64,
+}
+
+const SCHEMA: &CStr = c"org_rls";
+const ORGANIZATIONS: &CStr = c"organizations";
+const ID: &CStr = c"id";
+const VERSION: &CStr = c"assistants_version";
+const ORGANIZATION_ID: &CStr = c"organization_id";
+
+/// Returns the version of the organization's row that is visible to the
+/// active snapshot. Returns None when there is no active snapshot, no row is
+/// visible, or the current transaction wrote the row, because its own
+/// uncommitted changes may still move assistants without a new version.
+pub fn membership_version(organization: Uuid) -> Option<MembershipVersion> {
+    // SAFETY: syscache lookups by name, then a read by primary key.
+    let (writer, version) = unsafe {
+        let schema = pg_sys::get_namespace_oid(SCHEMA.as_ptr(), true);
+        if schema == pg_sys::InvalidOid {
+            return None;
+        }
+        let table = pg_sys::get_relname_relid(ORGANIZATIONS.as_ptr(), schema);
+        if table == pg_sys::InvalidOid {
+            return None;
+        }
+        read_by_primary_key(table, ID, organization, |tuple, descriptor| {
+            let writer = column(tuple, descriptor, pg_sys::MinTransactionIdAttributeNumber)?;
+            let version = column(tuple, descriptor, attribute_number(table, VERSION)?)?;
+            Some((writer.value() as u32, version.value() as i64))
+        })
+        .flatten()
+        .flatten()?
+    };
+    // SAFETY: a plain lookup in this backend's transaction state.
+    if unsafe { pg_sys::TransactionIdIsCurrentTransactionId(writer.into()) } {
+        return None;
+    }
+    Some(MembershipVersion { writer, version })
+}
+
+/// Returns the `organization_id` of the assistant whose primary key column
+/// `id_column` of `table` is `assistant`: Some(None) when the row is not
+/// visible or has no organization, None when the table cannot be read this
+/// way (no active snapshot, a partitioned table, another primary key).
+pub fn organization_of(
+    table: pg_sys::Oid,
+    id_column: &str,
+    assistant: Uuid,
+) -> Option<Option<Uuid>> {
+    let id_column = CString::new(id_column).ok()?;
+    // SAFETY: a read by primary key; the uuid is copied out of the tuple
+    // before the scan ends.
+    unsafe {
+        read_by_primary_key(table, &id_column, assistant, |tuple, descriptor| {
+            let number = attribute_number(table, ORGANIZATION_ID)?;
+            let value = column(tuple, descriptor, number)?;
+            Uuid::from_datum(value, false)
+        })
+        .map(Option::flatten)
+    }
+}
+
+/// Finds the row of `table` whose single-column primary key `key_column`
+/// equals `key` and is visible to the active snapshot, and passes it to `read`.
+/// Returns None when the read is not possible, Some(None) when no row is
+/// visible.
+unsafe fn read_by_primary_key<R>(
+    table: pg_sys::Oid,
+    key_column: &CStr,
+    key: Uuid,
+    read: impl FnOnce(pg_sys::HeapTuple, pg_sys::TupleDesc) -> R,
+) -> Option<Option<R>> {
+    unsafe {
+        if !pg_sys::ActiveSnapshotSet() {
+            return None;
+        }
+        in_temporary_context(|| {
+            let relation = pg_sys::table_open(table, pg_sys::AccessShareLock as i32);
+            let found = primary_key_on(relation, table, key_column)
+                .map(|(index, column)| scan(relation, index, column, key, read));
+            // The lock stays until the end of the transaction.
+            pg_sys::table_close(relation, pg_sys::NoLock as i32);
+            found
+        })
+    }
+}
+
+/// The primary key index of a plain table and its key column's number, when
+/// the key is that one column, compared as uuids.
+unsafe fn primary_key_on(
+    relation: pg_sys::Relation,
+    table: pg_sys::Oid,
+    key_column: &CStr,
+) -> Option<(pg_sys::Oid, pg_sys::AttrNumber)> {
+    unsafe {
+        if (*(*relation).rd_rel).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char {
+            return None;
+        }
+        let column = attribute_number(table, key_column)?;
+        let index = pg_sys::RelationGetPrimaryKeyIndex(relation);
+        if index == pg_sys::InvalidOid {
+            return None;
+        }
+        let index_relation = pg_sys::index_open(index, pg_sys::AccessShareLock as i32);
+        let usable = is_uuid_btree_on(index_relation, column);
+        pg_sys::index_close(index_relation, pg_sys::NoLock as i32);
+        usable.then_some((index, column))
+    }
+}
+
+/// True when the index is a btree with the one key column `column`, in the
+/// default operator family for uuid, so that uuid_eq finds the key.
+unsafe fn is_uuid_btree_on(index: pg_sys::Relation, column: pg_sys::AttrNumber) -> bool {
+    unsafe {
+        let form = &*(*index).rd_index;
+        (*(*index).rd_rel).relam == pg_sys::BTREE_AM_OID
+            && form.indnkeyatts == 1
+            && *form.indkey.values.as_ptr() == column
+            && *(*index).rd_opcintype == pg_sys::UUIDOID
+            && *(*index).rd_opfamily == uuid_family()
+    }
+}
+
+thread_local! {
+    static UUID_FAMILY: std::cell::Cell<pg_sys::Oid> = const { std::cell::Cell::new(pg_sys::InvalidOid) };
+}
+
+/// The operator family of uuid's default btree operator class.
+unsafe fn uuid_family() -> pg_sys::Oid {
+    let known = UUID_FAMILY.get();
+    if known != pg_sys::InvalidOid {
+        return known;
+    }
+    // SAFETY: catalog lookups of built-in objects.
+    let family = unsafe {
+        pg_sys::get_opclass_family(pg_sys::GetDefaultOpClass(
+            pg_sys::UUIDOID,
+            pg_sys::BTREE_AM_OID,
+        ))
+    };
+    UUID_FAMILY.set(family);
+    family
+}
+
+unsafe fn scan<R>(
+    relation: pg_sys::Relation,
+    index: pg_sys::Oid,
+    column: pg_sys::AttrNumber,
+    key: Uuid,
+    read: impl FnOnce(pg_sys::HeapTuple, pg_sys::TupleDesc) -> R,
+) -> Option<R> {
+    unsafe {
+        let mut scan_key = pg_sys::ScanKeyData::default();
+        pg_sys::ScanKeyInit(
+            &mut scan_key,
+            column,
+            pg_sys::BTEqualStrategyNumber as u16,
+            pg_sys::Oid::from(pg_sys::F_UUID_EQ),
+            key.into_datum().expect("a uuid is never NULL"),
+        );
+        let snapshot = pg_sys::GetActiveSnapshot();
+        let scan = pg_sys::systable_beginscan(relation, index, true, snapshot, 1, &mut scan_key);
+        let tuple = pg_sys::systable_getnext(scan);
+        let found = (!tuple.is_null()).then(|| read(tuple, (*relation).rd_att));
+        pg_sys::systable_endscan(scan);
+        found
+    }
+}
+
+unsafe fn attribute_number(table: pg_sys::Oid, name: &CStr) -> Option<pg_sys::AttrNumber> {
+    let number = unsafe { pg_sys::get_attnum(table, name.as_ptr()) };
+    (number > 0).then_some(number)
+}
+
+/// A column of the tuple; None when it is NULL.
+unsafe fn column(
+    tuple: pg_sys::HeapTuple,
+    descriptor: pg_sys::TupleDesc,
+    number: impl Into<i32>,
+) -> Option<pg_sys::Datum> {
+    let mut is_null = false;
+    let value = unsafe { pg_sys::heap_getattr(tuple, number.into(), descriptor, &mut is_null) };
+    (!is_null).then_some(value)
+}
+
+/// Runs `body` in a memory context of its own, deleted afterwards, so that
+/// the scan's allocations do not pile up in the caller's context.
+unsafe fn in_temporary_context<R>(body: impl FnOnce() -> R) -> R {
+    unsafe {
+        let context = pg_sys::AllocSetContextCreateInternal(
+            pg_sys::CurrentMemoryContext,
+            c"org_rls direct read".as_ptr(),
+            pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+            pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+            pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+        );
+        let caller = pg_sys::MemoryContextSwitchTo(context);
+        PgTryBuilder::new(std::panic::AssertUnwindSafe(body))
+            .finally(|| {
+                pg_sys::MemoryContextSwitchTo(caller);
+                pg_sys::MemoryContextDelete(context);
+            })
+            .execute()
+    }
+}
