@@ -1,16 +1,16 @@
 //! Reads one row by its uuid primary key with an index scan, without SPI.
 //!
-//! Every statement that gets a new snapshot makes one such read: the
-//! organization's membership version, to learn whether the assistant ids kept
-//! from an earlier statement are still its ids, and with a legacy tenant
-//! setting the assistant's organization. A saved SPI plan starts and ends an
-//! executor for each call, so this index scan is cheaper: docs/benchmarks.md
-//! has the measurements.
+//! Every statement that gets a new snapshot reads the organization's
+//! membership version, to learn whether the assistant ids kept from an
+//! earlier statement are still its ids. With a legacy tenant setting it also
+//! reads the assistant's organization. A saved SPI plan starts and ends an
+//! executor for each call, so these index scans are cheaper
+//! (docs/benchmarks.md has the measurements).
 //!
-//! A read sees what the saved plan saw: the calling statement's active
-//! snapshot, read as the table's owner would (no privilege check, and the
-//! owner is not subject to the table's policies). It keeps the table's
-//! AccessShareLock until the end of the transaction, as the executor does.
+//! A read returns what the saved plan returned: it uses the calling
+//! statement's active snapshot and reads as the table's owner would, with no
+//! privilege check and no policies. It keeps the table's AccessShareLock
+//! until the end of the transaction, as the executor does.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -65,9 +65,9 @@ pub fn membership_version(organization: Uuid) -> Option<MembershipVersion> {
 }
 
 /// Returns the `organization_id` of the assistant whose primary key column
-/// `id_column` of `table` is `assistant`: Some(None) when the row is not
-/// visible or has no organization, None when the table cannot be read this
-/// way (no active snapshot, a partitioned table, another primary key).
+/// `id_column` of `table` is `assistant`. Returns Some(None) when the row is
+/// not visible or has no organization. Returns None when the table cannot be
+/// read this way: no active snapshot, a partitioned table, another primary key.
 pub fn organization_of(
     table: pg_sys::Oid,
     id_column: &str,
@@ -101,7 +101,12 @@ unsafe fn read_by_primary_key<R>(
             return None;
         }
         in_temporary_context(|| {
-            let relation = pg_sys::table_open(table, pg_sys::AccessShareLock as i32);
+            // A table dropped since its OID was cached is left to the SQL
+            // lookup, which reports it by name.
+            let relation = pg_sys::try_table_open(table, pg_sys::AccessShareLock as i32);
+            if relation.is_null() {
+                return None;
+            }
             let found = primary_key_on(relation, table, key_column)
                 .map(|(index, column)| scan(relation, index, column, key, read));
             // The lock stays until the end of the transaction.
@@ -111,7 +116,7 @@ unsafe fn read_by_primary_key<R>(
     }
 }
 
-/// The primary key index of a plain table and its key column's number, when
+/// Returns the primary key index of a plain table and its key column's number, when
 /// the key is that one column, compared as uuids.
 unsafe fn primary_key_on(
     relation: pg_sys::Relation,
@@ -134,7 +139,7 @@ unsafe fn primary_key_on(
     }
 }
 
-/// True when the index is a btree with the one key column `column`, in the
+/// Returns true when the index is a btree with the one key column `column`, in the
 /// default operator family for uuid, so that uuid_eq finds the key.
 unsafe fn is_uuid_btree_on(index: pg_sys::Relation, column: pg_sys::AttrNumber) -> bool {
     unsafe {
@@ -151,7 +156,7 @@ thread_local! {
     static UUID_FAMILY: std::cell::Cell<pg_sys::Oid> = const { std::cell::Cell::new(pg_sys::InvalidOid) };
 }
 
-/// The operator family of uuid's default btree operator class.
+/// Returns the operator family of uuid's default btree operator class.
 unsafe fn uuid_family() -> pg_sys::Oid {
     let known = UUID_FAMILY.get();
     if known != pg_sys::InvalidOid {
@@ -198,7 +203,7 @@ unsafe fn attribute_number(table: pg_sys::Oid, name: &CStr) -> Option<pg_sys::At
     (number > 0).then_some(number)
 }
 
-/// A column of the tuple; None when it is NULL.
+/// Returns a column of the tuple, or None when it is NULL.
 unsafe fn column(
     tuple: pg_sys::HeapTuple,
     descriptor: pg_sys::TupleDesc,

@@ -11,6 +11,7 @@ mod assistants;
 mod context;
 mod direct_read;
 mod guards;
+mod id_set;
 mod planner_support;
 mod row_check;
 mod saved_plan;

@@ -1,29 +1,44 @@
 //! `in_organization(assistant_id)`: the test that org_rls's policies apply to
 //! each row, in place of comparing the row with every id of the organization.
 //!
-//! The organization's ids are looked up once and kept, sorted, for as long as
-//! the snapshot and the settings that decide the organization stay the same,
-//! so each row costs a check of those and a binary search. When a btree index
-//! leads with the tenant column, the planner support function
-//! (`planner_support.rs`) lets the planner scan it for the ids instead.
+//! The organization's ids are looked up once and kept in a hash set while the
+//! snapshot and the settings that decide the organization stay the same. Each
+//! row then costs a check of those and a set lookup. When a btree index leads
+//! with the tenant column, the planner support function (`planner_support.rs`)
+//! lets the planner scan it for the ids instead.
 
 use crate::assistants::{self, Ids, SnapshotKey};
 use crate::context::Inputs;
+use crate::id_set::IdSet;
 use pgrx::prelude::*;
 use pgrx::Uuid;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// The ids of the organization that `inputs` decided, as seen by `snapshot`,
-/// as big-endian integers: they sort like PostgreSQL's uuids (by their
-/// bytes) and compare in one instruction.
+/// The ids of the organization that `inputs` decided, as seen by `snapshot`.
 struct CachedIds {
     snapshot: SnapshotKey,
     inputs: Inputs,
-    /// The set the keys were made from; when the next lookup returns the
-    /// same set (kept across statements), the keys are kept too.
+    /// The lookup's result the set was built from; when the next lookup
+    /// returns the same result (kept across statements), the set is kept too.
     ids: Ids,
-    keys: Rc<[u128]>,
+    set: Rc<IdSet>,
+    /// The last id tested and its result: rows read in physical order often
+    /// belong to the same assistant as the row before.
+    last: Cell<Option<(u128, bool)>>,
+}
+
+impl CachedIds {
+    fn contains(&self, id: u128) -> bool {
+        if let Some((last, found)) = self.last.get() {
+            if last == id {
+                return found;
+            }
+        }
+        let found = self.set.contains(id);
+        self.last.set(Some((id, found)));
+        found
+    }
 }
 
 thread_local! {
@@ -40,42 +55,34 @@ fn in_organization(assistant_id: Uuid) -> bool {
             .borrow()
             .as_ref()
             .filter(|cached| Some(cached.snapshot) == snapshot && cached.inputs.unchanged())
-            .map(|cached| cached.keys.binary_search(&key_of(assistant_id)).is_ok())
+            .map(|cached| cached.contains(key_of(assistant_id)))
     });
     if let Some(found) = cached {
         return found;
     }
     let inputs = Inputs::read();
     let ids = assistants::current_ids();
-    let keys = CACHED_IDS
+    let set = CACHED_IDS
         .with(|cached| {
             cached
                 .borrow()
                 .as_ref()
                 .filter(|cached| Rc::ptr_eq(&cached.ids, &ids))
-                .map(|cached| cached.keys.clone())
+                .map(|cached| cached.set.clone())
         })
-        .unwrap_or_else(|| sorted_keys(&ids));
-    let found = keys.binary_search(&key_of(assistant_id)).is_ok();
+        .unwrap_or_else(|| Rc::new(IdSet::new(ids.iter().copied().map(key_of))));
+    let found = set.contains(key_of(assistant_id));
     // Without a snapshot key there is no way to notice that the ids went stale.
     CACHED_IDS.with(|cached| {
         *cached.borrow_mut() = snapshot.map(|snapshot| CachedIds {
             snapshot,
             inputs,
             ids,
-            keys,
+            set,
+            last: Cell::new(None),
         })
     });
     found
-}
-
-fn sorted_keys(ids: &Ids) -> Rc<[u128]> {
-    let mut keys: Vec<u128> = ids.iter().copied().map(key_of).collect();
-    // The lookup already sorts the ids; checking costs one pass per lookup.
-    if !keys.is_sorted() {
-        keys.sort_unstable();
-    }
-    keys.into()
 }
 
 fn key_of(id: Uuid) -> u128 {

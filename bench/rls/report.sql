@@ -84,6 +84,18 @@ SELECT format('| %s | %s | %s | %s | %s |', query, pg_temp.context(shape), us, r
   FROM pg_temp.minus_reference('lookup', 2) ORDER BY seq;
 
 \echo ''
+\echo '### Per-row test: sequential scan, ms per scan'
+\echo ''
+\echo '| table | rows | tenant_id <> constant | in_organization(tenant_id) | difference per row, ns |'
+\echo '| --- | --- | --- | --- | --- |'
+SELECT format('| %s | %s | %s | %s | %s |', c.query, c.txns, pg_temp.ms(c.ms), pg_temp.ms(f.ms),
+              round(((f.ms - c.ms) * 1e6 / c.txns)::numeric, 1))
+  FROM bench.result c
+  JOIN bench.result f ON f.section = c.section AND f.query = c.query AND f.shape = 'in_organization'
+ WHERE c.section = 'per_row' AND c.shape = 'comparison'
+ ORDER BY c.seq;
+
+\echo ''
 \echo '### hybrid_search for one assistant, as the application role app_user'
 \echo ''
 \echo '| state | ms per call | ratio to before |'
