@@ -67,7 +67,8 @@ pub fn membership_version(organization: Uuid) -> Option<MembershipVersion> {
 /// Returns the `organization_id` of the assistant whose primary key column
 /// `id_column` of `table` is `assistant`. Returns Some(None) when the row is
 /// not visible or has no organization. Returns None when the table cannot be
-/// read this way: no active snapshot, a partitioned table, another primary key.
+/// read this way: no active snapshot, a partitioned or inherited table, an
+/// access method other than heap, or another primary key.
 pub fn organization_of(
     table: pg_sys::Oid,
     id_column: &str,
@@ -116,15 +117,21 @@ unsafe fn read_by_primary_key<R>(
     }
 }
 
-/// Returns the primary key index of a plain table and its key column's number, when
-/// the key is that one column, compared as uuids.
+/// Returns the primary key index of a plain heap table without children and
+/// its key column's number, when the key is that one column, compared as uuids.
 unsafe fn primary_key_on(
     relation: pg_sys::Relation,
     table: pg_sys::Oid,
     key_column: &CStr,
 ) -> Option<(pg_sys::Oid, pg_sys::AttrNumber)> {
     unsafe {
-        if (*(*relation).rd_rel).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char {
+        // The SQL lookup also reads child tables, and systable_getnext
+        // expects heap tuples.
+        let form = &*(*relation).rd_rel;
+        if form.relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+            || form.relhassubclass
+            || form.relam != pg_sys::HEAP_TABLE_AM_OID
+        {
             return None;
         }
         let column = attribute_number(table, key_column)?;

@@ -27,6 +27,7 @@ mod tests {
     const ASSISTANT_A1: &str = "00000000-0000-4000-8000-0000000000a1";
     const ASSISTANT_A2: &str = "00000000-0000-4000-8000-0000000000a2";
     const ASSISTANT_B1: &str = "00000000-0000-4000-8000-0000000000b1";
+    const ASSISTANT_C1: &str = "00000000-0000-4000-8000-0000000000c1";
 
     /// Creates and attaches a small assistants table: A1 and A2 belong to
     /// organization A, B1 to organization B.
@@ -205,6 +206,30 @@ mod tests {
         }
         Spi::run("SET LOCAL app.current_tenant = '00000000-0000-4000-8000-000000000999'").unwrap();
         assert_eq!(text("SELECT org_rls.organization_id()::text"), None);
+    }
+
+    /// An assistant in a child table of the attached one is found, as the
+    /// SQL lookup finds it, though the index scan reads the parent alone.
+    #[pg_test]
+    fn legacy_tenant_setting_reads_child_tables() {
+        attach_example();
+        Spi::run(&format!(
+            "CREATE TABLE public.bots_child () INHERITS (public.bots);
+             INSERT INTO public.bots_child (id, name, organization_id)
+             VALUES ('{ASSISTANT_C1}', 'c1', '{ORG_A}');
+             SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'"
+        ))
+        .unwrap();
+        Spi::run(&format!("SET LOCAL app.current_tenant = '{ASSISTANT_C1}'")).unwrap();
+        assert_eq!(
+            text("SELECT org_rls.organization_id()::text").as_deref(),
+            Some(ORG_A)
+        );
+        Spi::run(&format!("SET LOCAL app.current_tenant = '{ASSISTANT_B1}'")).unwrap();
+        assert_eq!(
+            text("SELECT org_rls.organization_id()::text").as_deref(),
+            Some(ORG_B)
+        );
     }
 
     #[pg_test]
