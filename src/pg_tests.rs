@@ -208,8 +208,9 @@ mod tests {
         assert_eq!(text("SELECT org_rls.organization_id()::text"), None);
     }
 
-    /// An assistant in a child table of the attached one is found, as the
-    /// SQL lookup finds it, though the index scan reads the parent alone.
+    /// Checks that an assistant in a child table of the attached one is
+    /// found, as the SQL lookup finds it, though the index scan reads only
+    /// the parent.
     #[pg_test]
     fn legacy_tenant_setting_reads_child_tables() {
         attach_example();
