@@ -75,7 +75,7 @@ pub fn organization_of(
     assistant: Uuid,
 ) -> Option<Option<Uuid>> {
     let id_column = CString::new(id_column).ok()?;
-    // SAFETY: a read by primary key; the uuid is copied out of the tuple
+    // SAFETY: a read by primary key, which copies the uuid out of the tuple
     // before the scan ends.
     unsafe {
         read_by_primary_key(table, &id_column, assistant, |tuple, descriptor| {

@@ -19,8 +19,8 @@ use std::rc::Rc;
 struct CachedIds {
     snapshot: SnapshotKey,
     inputs: Inputs,
-    /// The lookup's result the set was built from; when the next lookup
-    /// returns the same result (kept across statements), the set is kept too.
+    /// The lookup result that the set was built from. When the next lookup
+    /// returns the same result (kept across statements), the set is reused.
     ids: Ids,
     set: Rc<IdSet>,
     /// The last id tested and its result: rows read in physical order often
@@ -29,6 +29,7 @@ struct CachedIds {
 }
 
 impl CachedIds {
+    /// Returns true when the id is in the set, testing the last id first.
     fn contains(&self, id: u128) -> bool {
         if let Some((last, found)) = self.last.get() {
             if last == id {

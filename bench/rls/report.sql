@@ -26,27 +26,29 @@ LANGUAGE sql IMMUTABLE AS $fn$
     END
 $fn$;
 
--- The cells of one section other than its references, each with the
--- reference cell measured just before it, in µs rounded to DIGITS.
-CREATE FUNCTION pg_temp.minus_reference(section_name text, digits int)
-RETURNS TABLE (seq int, query text, shape text, us numeric, reference_us numeric, difference_us numeric)
-LANGUAGE sql STABLE AS $fn$
-    SELECT r.seq, r.query, r.shape, round((r.ms * 1000)::numeric, digits),
-           round((ref.ms * 1000)::numeric, digits), round(((r.ms - ref.ms) * 1000)::numeric, digits)
-      FROM bench.result r
-      CROSS JOIN LATERAL (SELECT p.ms FROM bench.result p
-                           WHERE p.section = r.section AND p.shape = 'reference' AND p.seq < r.seq
-                           ORDER BY p.seq DESC LIMIT 1) ref
-     WHERE r.section = section_name AND r.shape <> 'reference'
-$fn$;
-
--- How a helper cell's session sets the organization.
+-- Returns how a helper cell's session sets the organization.
 CREATE FUNCTION pg_temp.context(shape text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $fn$
     SELECT CASE shape WHEN 'explicit' THEN 'org_rls.organization_id set'
                       WHEN 'legacy' THEN 'app.current_tenant via legacy_tenant_setting'
                       WHEN 'inline' THEN 'plain SQL, no row-level security'
                       ELSE shape END
+$fn$;
+
+-- Returns one table row per cell of a section other than its references:
+-- the cell, the reference cell measured just before it, and their
+-- difference, in µs rounded to DIGITS.
+CREATE FUNCTION pg_temp.minus_reference(section_name text, digits int) RETURNS SETOF text
+LANGUAGE sql STABLE AS $fn$
+    SELECT format('| %s | %s | %s | %s | %s |', r.query, pg_temp.context(r.shape),
+                  round((r.ms * 1000)::numeric, digits), round((ref.ms * 1000)::numeric, digits),
+                  round(((r.ms - ref.ms) * 1000)::numeric, digits))
+      FROM bench.result r
+      CROSS JOIN LATERAL (SELECT p.ms FROM bench.result p
+                           WHERE p.section = r.section AND p.shape = 'reference' AND p.seq < r.seq
+                           ORDER BY p.seq DESC LIMIT 1) ref
+     WHERE r.section = section_name AND r.shape <> 'reference'
+     ORDER BY r.seq
 $fn$;
 
 \echo '### Queries by policy shape: ms per transaction (ratio to the baseline)'
@@ -72,16 +74,14 @@ SELECT format('| %s | %s | %s | %s | %s | %s | %s |', query, pg_temp.ms(base),
 \echo ''
 \echo '| statement | context | µs per statement | reference µs | fixed cost µs |'
 \echo '| --- | --- | --- | --- | --- |'
-SELECT format('| %s | %s | %s | %s | %s |', query, pg_temp.context(shape), us, reference_us, difference_us)
-  FROM pg_temp.minus_reference('helper', 1) ORDER BY seq;
+SELECT pg_temp.minus_reference('helper', 1);
 
 \echo ''
 \echo '### Lookup after a snapshot change: µs per call, timed inside the server after a commit'
 \echo ''
 \echo '| call | context | µs per call | reference µs | lookup µs |'
 \echo '| --- | --- | --- | --- | --- |'
-SELECT format('| %s | %s | %s | %s | %s |', query, pg_temp.context(shape), us, reference_us, difference_us)
-  FROM pg_temp.minus_reference('lookup', 2) ORDER BY seq;
+SELECT pg_temp.minus_reference('lookup', 2);
 
 \echo ''
 \echo '### Per-row test: sequential scan, ms per scan'
