@@ -65,9 +65,29 @@ COMMENT ON FUNCTION _assistants_changed() IS
     'Internal: trigger on the assistants table that increments the membership version of the organizations an assistant joins or leaves.';
 REVOKE EXECUTE ON FUNCTION _assistants_changed() FROM PUBLIC;
 
--- Creates the triggers of _assistants_changed on rel, replacing earlier
--- ones. ENABLE ALWAYS, because the backfill and restores write with
--- session_replication_role = replica.
+-- Trigger on the attached table, before each statement that writes it:
+-- marks the current transaction as one that writes assistants, for the
+-- helpers of this backend (src/own_writes.rs). Until the transaction ends
+-- they look the organization up again at each command.
+CREATE FUNCTION _assistants_writing() RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'assistants_writing_wrapper';
+COMMENT ON FUNCTION _assistants_writing() IS
+    'Internal: trigger on the assistants table that marks the current transaction as one that writes assistants.';
+REVOKE EXECUTE ON FUNCTION _assistants_writing() FROM PUBLIC;
+
+-- The triggers that _create_membership_triggers creates.
+CREATE FUNCTION _membership_trigger_names() RETURNS name[]
+LANGUAGE sql IMMUTABLE
+RETURN ARRAY['org_rls_membership_writing', 'org_rls_membership_insert', 'org_rls_membership_update',
+             'org_rls_membership_delete', 'org_rls_membership_truncate']::name[];
+COMMENT ON FUNCTION _membership_trigger_names() IS
+    'Internal: the names of the triggers that org_rls puts on the assistants table.';
+REVOKE EXECUTE ON FUNCTION _membership_trigger_names() FROM PUBLIC;
+
+-- Creates the triggers of _assistants_writing and _assistants_changed on
+-- rel, replacing earlier ones. ENABLE ALWAYS, because the backfill and
+-- restores write with session_replication_role = replica.
 CREATE FUNCTION _create_membership_triggers(rel regclass, id_column name) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -76,6 +96,8 @@ DECLARE
     trigger_name name;
 BEGIN
     PERFORM @extschema@._drop_membership_triggers(rel);
+    EXECUTE format('CREATE TRIGGER org_rls_membership_writing BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._assistants_writing()', rel);
     EXECUTE format('CREATE TRIGGER org_rls_membership_insert AFTER INSERT ON %s '
                    'REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT '
                    'EXECUTE FUNCTION @extschema@._assistants_changed()', rel);
@@ -87,15 +109,13 @@ BEGIN
                    'EXECUTE FUNCTION @extschema@._assistants_changed()', rel);
     EXECUTE format('CREATE TRIGGER org_rls_membership_truncate AFTER TRUNCATE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._assistants_changed()', rel);
-    FOREACH trigger_name IN ARRAY ARRAY['org_rls_membership_insert', 'org_rls_membership_update',
-                                        'org_rls_membership_delete', 'org_rls_membership_truncate']
-    LOOP
+    FOREACH trigger_name IN ARRAY @extschema@._membership_trigger_names() LOOP
         EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', rel, trigger_name);
     END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION _create_membership_triggers(regclass, name) IS
-    'Internal: creates the triggers that keep organizations.assistants_version current on the assistants table.';
+    'Internal: creates the triggers on the assistants table that mark transactions writing it and keep organizations.assistants_version current.';
 REVOKE EXECUTE ON FUNCTION _create_membership_triggers(regclass, name) FROM PUBLIC;
 
 CREATE FUNCTION _drop_membership_triggers(rel regclass) RETURNS void
@@ -107,8 +127,7 @@ DECLARE
 BEGIN
     FOR trigger_name IN
         SELECT tg.tgname FROM pg_trigger tg
-         WHERE tg.tgrelid = rel AND tg.tgname IN ('org_rls_membership_insert', 'org_rls_membership_update',
-                                                  'org_rls_membership_delete', 'org_rls_membership_truncate')
+         WHERE tg.tgrelid = rel AND tg.tgname = ANY (@extschema@._membership_trigger_names())
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, rel);
     END LOOP;

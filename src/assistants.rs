@@ -7,13 +7,15 @@
 //! caller's policies show.
 //!
 //! Each lookup is a saved plan, and its result is kept until the snapshot
-//! changes (see `snapshot_key`), so the policies of one statement share one
+//! changes (see `snapshot_key.rs`), so the policies of one statement share one
 //! lookup however many protected tables they cover. Which table is attached
 //! is kept across statements until a relcache invalidation of
 //! `org_rls.assistants_table`, which a trigger on that table sends.
 
 use crate::direct_read::{self, MembershipVersion};
+use crate::own_writes;
 use crate::saved_plan::SavedPlan;
+use crate::snapshot_key::{self, SnapshotKey};
 use crate::uuid_array::UuidArray;
 use pgrx::prelude::*;
 use pgrx::Uuid;
@@ -48,31 +50,6 @@ struct Lookups {
     ids_of: SavedPlan,
 }
 
-/// What decides which rows a read-only query sees: the current transaction's
-/// id when it has one (its own changes), the subtransaction (a rollback to a
-/// savepoint starts a new one), the command counter, and which other
-/// transactions the snapshot counts as running.
-///
-/// The last part is the snapshot's xmin, xmax and the lengths of its lists
-/// of running transaction ids. No transaction below xmax can start after the
-/// snapshot is taken, so a later snapshot with the same xmax sees another
-/// transaction's changes only if that transaction left the lists, which
-/// makes them shorter. (PostgreSQL's own count of completed transactions is
-/// not kept in the copy that becomes the active snapshot.) Two transactions
-/// without a transaction id and with the same snapshot see the same data, so
-/// a result may serve the next transaction of a session too.
-#[derive(Clone, Copy, PartialEq)]
-pub struct SnapshotKey {
-    own_transaction: u32,
-    subtransaction: u32,
-    command: u32,
-    xmin: u32,
-    xmax: u32,
-    running: u32,
-    running_subtransactions: i32,
-    subtransactions_overflowed: bool,
-}
-
 /// Results for one snapshot.
 #[derive(Default)]
 struct Memo {
@@ -98,13 +75,16 @@ struct State {
     membership: HashMap<Uuid, (MembershipVersion, Ids)>,
 }
 
-/// Incremented by every relcache invalidation of `org_rls.assistants_table`
-/// (or of all relations); a cached `Attached` of an older generation is stale.
-/// Atomics rather than `STATE`, because invalidations arrive while a borrow of
-/// `STATE` may be held around SPI calls.
+/// Incremented by every relcache invalidation of `org_rls.assistants_table`,
+/// of the attached table (a trigger created, dropped or disabled) or of all
+/// relations. A cached `Attached` of an older generation is stale.
+/// Invalidations arrive while a borrow of `STATE` may be held around SPI
+/// calls, so these are atomics rather than part of `STATE`.
 static ATTACHED_GENERATION: AtomicU64 = AtomicU64::new(0);
 /// OID of `org_rls.assistants_table`, learned when it is first read.
 static CONFIG_RELATION: AtomicU32 = AtomicU32::new(0);
+/// OID of the attached table when it was last read, 0 when none.
+static ATTACHED_RELATION: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
@@ -119,9 +99,14 @@ const MEMBERSHIP_CAPACITY: usize = 64;
 
 /// Always one row: the OID and owner of `org_rls.assistants_table` (the
 /// owner is the role that created the extension), then the attached table
-/// and its id column, NULL when none is attached.
+/// and its id column, NULL when none is attached, and whether the trigger
+/// that marks writes (`own_writes.rs`) is on it and always enabled.
 const ATTACHED_QUERY: &str = "\
-    SELECT c.oid, c.relowner, t.relation::pg_catalog.oid, t.id_column::pg_catalog.text \
+    SELECT c.oid, c.relowner, t.relation::pg_catalog.oid, t.id_column::pg_catalog.text, \
+           EXISTS (SELECT FROM pg_catalog.pg_trigger g \
+                    WHERE g.tgrelid OPERATOR(pg_catalog.=) t.relation::pg_catalog.oid \
+                      AND g.tgname OPERATOR(pg_catalog.=) 'org_rls_membership_writing' \
+                      AND g.tgenabled OPERATOR(pg_catalog.=) 'A') \
       FROM pg_catalog.pg_class c LEFT JOIN org_rls.assistants_table t ON true \
      WHERE c.oid OPERATOR(pg_catalog.=) 'org_rls.assistants_table'::pg_catalog.regclass";
 
@@ -136,17 +121,27 @@ pub fn register_invalidation() {
     }
 }
 
-/// Marks the cached attached table stale. It runs inside invalidation
-/// processing, so it only touches atomics.
+/// Marks the cached attached table and the kept table layouts of
+/// `direct_read.rs` stale. It runs inside invalidation processing, so it
+/// only touches atomics.
 #[pg_guard]
 unsafe extern "C-unwind" fn on_relcache_invalidation(
     _argument: pg_sys::Datum,
     relation: pg_sys::Oid,
 ) {
-    let config = CONFIG_RELATION.load(Ordering::Relaxed);
-    if relation == pg_sys::InvalidOid || relation.to_u32() == config {
+    let relation = relation.to_u32();
+    direct_read::note_invalidation(relation);
+    if relation == 0
+        || relation == CONFIG_RELATION.load(Ordering::Relaxed)
+        || relation == ATTACHED_RELATION.load(Ordering::Relaxed)
+    {
         ATTACHED_GENERATION.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Returns the number of invalidations that made the cached attached table stale.
+pub fn attached_generation() -> u64 {
+    ATTACHED_GENERATION.load(Ordering::Relaxed)
 }
 
 /// Sends a relcache invalidation of `relation` at commit, to every backend.
@@ -177,7 +172,7 @@ pub fn current_ids() -> Ids {
 /// Returns the organization of an assistant, or None when the assistant
 /// does not exist, has no organization, or no table is attached.
 pub fn organization_of(assistant: Uuid) -> Option<Uuid> {
-    let key = snapshot_key();
+    let key = snapshot_key::current();
     if let Some(found) = with_memo(key, |memo| memo.organizations.get(&assistant).copied()) {
         return found;
     }
@@ -201,12 +196,19 @@ pub fn organization_of(assistant: Uuid) -> Option<Uuid> {
 }
 
 fn ids_of(organization: Uuid) -> Ids {
-    let key = snapshot_key();
+    let key = snapshot_key::current();
     if let Some(ids) = with_memo(key, |memo| memo.assistant_ids.get(&organization).cloned()) {
         return ids;
     }
-    // Read without SPI once the attached table's plans are prepared.
-    let version = current_attached().map(|_| direct_read::membership_version(organization));
+    // While this transaction writes the assistants table, the version may
+    // lag behind the rows (see `own_writes.rs`): read the ids, keep nothing.
+    // Otherwise read the version without SPI once the attached table's plans
+    // are prepared.
+    let version = if own_writes::current() {
+        Some(None)
+    } else {
+        current_attached().map(|_| direct_read::membership_version(organization))
+    };
     let ids = version
         .flatten()
         .and_then(|version| cached_membership(organization, version))
@@ -312,9 +314,12 @@ fn attached() -> Option<Attached> {
         .first_row(&[], |row| {
             let config = row.get::<pg_sys::Oid>(1)?;
             CONFIG_RELATION.store(config.to_u32(), Ordering::Relaxed);
+            let relation = row.get::<pg_sys::Oid>(3);
+            ATTACHED_RELATION.store(relation.map_or(0, |oid| oid.to_u32()), Ordering::Relaxed);
+            own_writes::set_marked(generation, row.get::<bool>(5).unwrap_or(false));
             Some(Attached {
                 owner: row.get::<pg_sys::Oid>(2)?,
-                relation: row.get::<pg_sys::Oid>(3)?,
+                relation: relation?,
                 id_column: row.get::<String>(4)?,
             })
         })
@@ -392,47 +397,6 @@ fn trim(memo: &mut Memo) {
     if memo.organizations.len() + memo.assistant_ids.len() >= MEMO_CAPACITY {
         memo.organizations.clear();
         memo.assistant_ids.clear();
-    }
-}
-
-pub fn snapshot_key() -> Option<SnapshotKey> {
-    // SAFETY: reads the active snapshot and the transaction state, both
-    // valid while a statement runs.
-    unsafe {
-        if !unguarded::ActiveSnapshotSet() {
-            return None;
-        }
-        let snapshot = &*unguarded::GetActiveSnapshot();
-        // Historic snapshots of logical decoding list committed transactions instead.
-        if snapshot.snapshot_type != pg_sys::SnapshotType::SNAPSHOT_MVCC {
-            return None;
-        }
-        Some(SnapshotKey {
-            own_transaction: unguarded::GetTopTransactionIdIfAny().into_inner(),
-            subtransaction: unguarded::GetCurrentSubTransactionId(),
-            command: snapshot.curcid,
-            xmin: snapshot.xmin.into_inner(),
-            xmax: snapshot.xmax.into_inner(),
-            running: snapshot.xcnt,
-            running_subtransactions: snapshot.subxcnt,
-            subtransactions_overflowed: snapshot.suboverflowed,
-        })
-    }
-}
-
-/// PostgreSQL functions that only read a variable and never raise an error,
-/// declared without pgrx's error boundary. Its setjmp made the per-row check
-/// in `row_check.rs` cost about 75 ns instead of 45 (2 million calls in one
-/// query, measured with psql's \timing on the benchmark machine).
-mod unguarded {
-    use pgrx::pg_sys::{Snapshot, SubTransactionId, TransactionId};
-
-    #[allow(clashing_extern_declarations)]
-    unsafe extern "C-unwind" {
-        pub fn ActiveSnapshotSet() -> bool;
-        pub fn GetActiveSnapshot() -> Snapshot;
-        pub fn GetCurrentSubTransactionId() -> SubTransactionId;
-        pub fn GetTopTransactionIdIfAny() -> TransactionId;
     }
 }
 

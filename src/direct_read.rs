@@ -15,7 +15,9 @@
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::Uuid;
+use std::cell::Cell;
 use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The committed state of an organization's membership that a set of ids
 /// belongs to: the transaction that wrote the visible row of
@@ -34,26 +36,68 @@ const ID: &CStr = c"id";
 const VERSION: &CStr = c"assistants_version";
 const ORGANIZATION_ID: &CStr = c"organization_id";
 
+/// How to read a table by primary key, as found when `generation` was
+/// current: its uuid key's index and column, and the column to read.
+#[derive(Clone, Copy)]
+struct Layout {
+    generation: u64,
+    table: pg_sys::Oid,
+    index: pg_sys::Oid,
+    key_column: pg_sys::AttrNumber,
+    value_column: pg_sys::AttrNumber,
+}
+
+/// Incremented by every relcache invalidation of a table whose layout is
+/// kept (or of all relations); a layout of an older generation is found
+/// again. An atomic, because invalidations arrive at any lock acquisition.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// The tables whose layouts are kept: `org_rls.organizations` and the
+/// attached assistants table; 0 when none.
+static WATCHED: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
+
+thread_local! {
+    static LAYOUTS: Cell<[Option<Layout>; 2]> = const { Cell::new([None; 2]) };
+}
+
+const ORGANIZATIONS_SLOT: usize = 0;
+const ASSISTANTS_SLOT: usize = 1;
+
+/// Called by the relcache invalidation callback (`assistants.rs`) for every
+/// invalidated relation, 0 meaning all of them.
+pub fn note_invalidation(relation: u32) {
+    if relation == 0
+        || WATCHED
+            .iter()
+            .any(|watched| watched.load(Ordering::Relaxed) == relation)
+    {
+        GENERATION.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Returns the version of the organization's row that is visible to the
 /// active snapshot. Returns None when there is no active snapshot, no row is
 /// visible, or the current transaction wrote the row, because its own
 /// uncommitted changes may still move assistants without a new version.
 pub fn membership_version(organization: Uuid) -> Option<MembershipVersion> {
-    // SAFETY: syscache lookups by name, then a read by primary key.
+    let generation = GENERATION.load(Ordering::Relaxed);
+    let table = LAYOUTS.get()[ORGANIZATIONS_SLOT]
+        .filter(|kept| kept.generation == generation)
+        .map(|kept| kept.table)
+        .or_else(organizations_table)?;
+    // SAFETY: a read by primary key that copies two integers out of the tuple.
     let (writer, version) = unsafe {
-        let schema = pg_sys::get_namespace_oid(SCHEMA.as_ptr(), true);
-        if schema == pg_sys::InvalidOid {
-            return None;
-        }
-        let table = pg_sys::get_relname_relid(ORGANIZATIONS.as_ptr(), schema);
-        if table == pg_sys::InvalidOid {
-            return None;
-        }
-        read_by_primary_key(table, ID, organization, |tuple, descriptor| {
-            let writer = column(tuple, descriptor, pg_sys::MinTransactionIdAttributeNumber)?;
-            let version = column(tuple, descriptor, attribute_number(table, VERSION)?)?;
-            Some((writer.value() as u32, version.value() as i64))
-        })
+        read_by_primary_key(
+            table,
+            ORGANIZATIONS_SLOT,
+            ID,
+            VERSION,
+            organization,
+            |tuple, descriptor, layout| {
+                let writer = column(tuple, descriptor, pg_sys::MinTransactionIdAttributeNumber)?;
+                let version = column(tuple, descriptor, layout.value_column)?;
+                Some((writer.value() as u32, version.value() as i64))
+            },
+        )
         .flatten()
         .flatten()?
     };
@@ -62,6 +106,19 @@ pub fn membership_version(organization: Uuid) -> Option<MembershipVersion> {
         return None;
     }
     Some(MembershipVersion { writer, version })
+}
+
+/// Returns the OID of `org_rls.organizations`, or None when it does not exist.
+fn organizations_table() -> Option<pg_sys::Oid> {
+    // SAFETY: syscache lookups by name.
+    unsafe {
+        let schema = pg_sys::get_namespace_oid(SCHEMA.as_ptr(), true);
+        if schema == pg_sys::InvalidOid {
+            return None;
+        }
+        let table = pg_sys::get_relname_relid(ORGANIZATIONS.as_ptr(), schema);
+        (table != pg_sys::InvalidOid).then_some(table)
+    }
 }
 
 /// Returns the `organization_id` of the assistant whose primary key column
@@ -78,43 +135,87 @@ pub fn organization_of(
     // SAFETY: a read by primary key, which copies the uuid out of the tuple
     // before the scan ends.
     unsafe {
-        read_by_primary_key(table, &id_column, assistant, |tuple, descriptor| {
-            let number = attribute_number(table, ORGANIZATION_ID)?;
-            let value = column(tuple, descriptor, number)?;
-            Uuid::from_datum(value, false)
-        })
+        read_by_primary_key(
+            table,
+            ASSISTANTS_SLOT,
+            &id_column,
+            ORGANIZATION_ID,
+            assistant,
+            |tuple, descriptor, layout| {
+                let value = column(tuple, descriptor, layout.value_column)?;
+                Uuid::from_datum(value, false)
+            },
+        )
         .map(Option::flatten)
     }
 }
 
 /// Finds the row of `table` whose single-column primary key `key_column`
-/// equals `key` and is visible to the active snapshot, and passes it to `read`.
-/// Returns None when the read is not possible, Some(None) when no row is
-/// visible.
+/// equals `key` and is visible to the active snapshot, and passes it to
+/// `read` with the table's layout (kept in `slot`, `value_column` being the
+/// column to read). Returns None when the read is not possible, Some(None)
+/// when no row is visible.
 unsafe fn read_by_primary_key<R>(
     table: pg_sys::Oid,
+    slot: usize,
     key_column: &CStr,
+    value_column: &CStr,
     key: Uuid,
-    read: impl FnOnce(pg_sys::HeapTuple, pg_sys::TupleDesc) -> R,
+    read: impl FnOnce(pg_sys::HeapTuple, pg_sys::TupleDesc, &Layout) -> R,
 ) -> Option<Option<R>> {
     unsafe {
         if !pg_sys::ActiveSnapshotSet() {
             return None;
         }
         in_temporary_context(|| {
-            // A table dropped since its OID was cached is left to the SQL
-            // lookup, which reports it by name.
+            // A table dropped since its OID was kept is left to the SQL
+            // lookup, which reports it by name. Opening the table also
+            // processes pending invalidations, so the layout is checked after.
             let relation = pg_sys::try_table_open(table, pg_sys::AccessShareLock as i32);
             if relation.is_null() {
                 return None;
             }
-            let found = primary_key_on(relation, table, key_column)
-                .map(|(index, column)| scan(relation, index, column, key, read));
+            let found = layout_of(relation, slot, key_column, value_column).map(|layout| {
+                scan(relation, &layout, key, |tuple, descriptor| {
+                    read(tuple, descriptor, &layout)
+                })
+            });
             // The lock stays until the end of the transaction.
             pg_sys::table_close(relation, pg_sys::NoLock as i32);
             found
         })
     }
+}
+
+/// Returns the layout of the open table `relation` kept in `slot`, found
+/// again after an invalidation or for another table.
+unsafe fn layout_of(
+    relation: pg_sys::Relation,
+    slot: usize,
+    key_column: &CStr,
+    value_column: &CStr,
+) -> Option<Layout> {
+    let table = unsafe { (*relation).rd_id };
+    let generation = GENERATION.load(Ordering::Relaxed);
+    let mut layouts = LAYOUTS.get();
+    if let Some(kept) =
+        layouts[slot].filter(|kept| kept.table == table && kept.generation == generation)
+    {
+        return Some(kept);
+    }
+    WATCHED[slot].store(table.to_u32(), Ordering::Relaxed);
+    let (index, key_column) = unsafe { primary_key_on(relation, table, key_column)? };
+    let value_column = unsafe { attribute_number(table, value_column)? };
+    let layout = Layout {
+        generation,
+        table,
+        index,
+        key_column,
+        value_column,
+    };
+    layouts[slot] = Some(layout);
+    LAYOUTS.set(layouts);
+    Some(layout)
 }
 
 /// Returns the primary key index of a plain heap table without children and
@@ -160,7 +261,7 @@ unsafe fn is_uuid_btree_on(index: pg_sys::Relation, column: pg_sys::AttrNumber) 
 }
 
 thread_local! {
-    static UUID_FAMILY: std::cell::Cell<pg_sys::Oid> = const { std::cell::Cell::new(pg_sys::InvalidOid) };
+    static UUID_FAMILY: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
 }
 
 /// Returns the operator family of uuid's default btree operator class.
@@ -182,8 +283,7 @@ unsafe fn uuid_family() -> pg_sys::Oid {
 
 unsafe fn scan<R>(
     relation: pg_sys::Relation,
-    index: pg_sys::Oid,
-    column: pg_sys::AttrNumber,
+    layout: &Layout,
     key: Uuid,
     read: impl FnOnce(pg_sys::HeapTuple, pg_sys::TupleDesc) -> R,
 ) -> Option<R> {
@@ -191,13 +291,14 @@ unsafe fn scan<R>(
         let mut scan_key = pg_sys::ScanKeyData::default();
         pg_sys::ScanKeyInit(
             &mut scan_key,
-            column,
+            layout.key_column,
             pg_sys::BTEqualStrategyNumber as u16,
             pg_sys::Oid::from(pg_sys::F_UUID_EQ),
             key.into_datum().expect("a uuid is never NULL"),
         );
         let snapshot = pg_sys::GetActiveSnapshot();
-        let scan = pg_sys::systable_beginscan(relation, index, true, snapshot, 1, &mut scan_key);
+        let scan =
+            pg_sys::systable_beginscan(relation, layout.index, true, snapshot, 1, &mut scan_key);
         let tuple = pg_sys::systable_getnext(scan);
         let found = (!tuple.is_null()).then(|| read(tuple, (*relation).rd_att));
         pg_sys::systable_endscan(scan);

@@ -12,10 +12,12 @@ mod context;
 mod direct_read;
 mod guards;
 mod id_set;
+mod own_writes;
 mod planner_support;
 mod row_check;
 mod saved_plan;
 mod settings;
+mod snapshot_key;
 mod uuid_array;
 mod uuid_text;
 

@@ -214,23 +214,41 @@ mod tests {
     #[pg_test]
     fn legacy_tenant_setting_reads_child_tables() {
         attach_example();
+        add_child_assistant();
+        Spi::run("SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'").unwrap();
+        assert_eq!(organization_of_tenant(ASSISTANT_C1).as_deref(), Some(ORG_A));
+        assert_eq!(organization_of_tenant(ASSISTANT_B1).as_deref(), Some(ORG_B));
+    }
+
+    /// Checks that a child table created after a read by primary key kept
+    /// the table's layout sends the next lookups back to SQL.
+    #[pg_test]
+    fn legacy_tenant_setting_reads_child_added_later() {
+        attach_example();
+        Spi::run("SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'").unwrap();
+        // The first lookup prepares the SQL plans; the second reads by
+        // primary key and keeps the table's layout.
+        assert_eq!(organization_of_tenant(ASSISTANT_A1).as_deref(), Some(ORG_A));
+        assert_eq!(organization_of_tenant(ASSISTANT_B1).as_deref(), Some(ORG_B));
+        add_child_assistant();
+        assert_eq!(organization_of_tenant(ASSISTANT_C1).as_deref(), Some(ORG_A));
+    }
+
+    /// Adds a child table of the example's assistants table, holding C1 of
+    /// organization A.
+    fn add_child_assistant() {
         Spi::run(&format!(
             "CREATE TABLE public.bots_child () INHERITS (public.bots);
              INSERT INTO public.bots_child (id, name, organization_id)
-             VALUES ('{ASSISTANT_C1}', 'c1', '{ORG_A}');
-             SET LOCAL org_rls.legacy_tenant_setting = 'app.current_tenant'"
+             VALUES ('{ASSISTANT_C1}', 'c1', '{ORG_A}')"
         ))
         .unwrap();
-        Spi::run(&format!("SET LOCAL app.current_tenant = '{ASSISTANT_C1}'")).unwrap();
-        assert_eq!(
-            text("SELECT org_rls.organization_id()::text").as_deref(),
-            Some(ORG_A)
-        );
-        Spi::run(&format!("SET LOCAL app.current_tenant = '{ASSISTANT_B1}'")).unwrap();
-        assert_eq!(
-            text("SELECT org_rls.organization_id()::text").as_deref(),
-            Some(ORG_B)
-        );
+    }
+
+    /// Returns the current organization with `app.current_tenant` set to `assistant`.
+    fn organization_of_tenant(assistant: &str) -> Option<String> {
+        Spi::run(&format!("SET LOCAL app.current_tenant = '{assistant}'")).unwrap();
+        text("SELECT org_rls.organization_id()::text")
     }
 
     #[pg_test]

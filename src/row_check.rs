@@ -7,9 +7,10 @@
 //! with the tenant column, the planner support function (`planner_support.rs`)
 //! lets the planner scan it for the ids instead.
 
-use crate::assistants::{self, Ids, SnapshotKey};
+use crate::assistants::{self, Ids};
 use crate::context::Inputs;
 use crate::id_set::IdSet;
+use crate::snapshot_key::{self, SnapshotKey};
 use pgrx::prelude::*;
 use pgrx::Uuid;
 use std::cell::{Cell, RefCell};
@@ -50,7 +51,7 @@ thread_local! {
 /// it belongs to another, to none, or when there is no current organization.
 #[pg_extern(stable, strict, parallel_safe)]
 fn in_organization(assistant_id: Uuid) -> bool {
-    let snapshot = assistants::snapshot_key();
+    let snapshot = snapshot_key::current();
     let cached = CACHED_IDS.with(|cached| {
         cached
             .borrow()

@@ -184,8 +184,8 @@ drop_with_cascade() {
     echo "DROP EXTENSION org_rls CASCADE printed:"
     sed 's/^/    /' "$WORK_DIR/cascade.log"
     check_equal "DROP EXTENSION org_rls CASCADE (psql exit status)" "$status" 0
-    check_contains "CASCADE drops 13 objects" "$(cat "$WORK_DIR/cascade.log")" \
-        'NOTICE:  drop cascades to 13 other objects'
+    check_contains "CASCADE drops 14 objects" "$(cat "$WORK_DIR/cascade.log")" \
+        'NOTICE:  drop cascades to 14 other objects'
     check_contains "CASCADE drops the foreign key" "$(cat "$WORK_DIR/cascade.log")" \
         'drop cascades to constraint assistants_organization_id_fkey on table assistants'
     check_contains "CASCADE drops the column default" "$(cat "$WORK_DIR/cascade.log")" \
