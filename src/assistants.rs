@@ -34,6 +34,10 @@ struct Attached {
     relation: pg_sys::Oid,
     id_column: String,
     owner: pg_sys::Oid,
+    /// False when the table has partitions or child tables. Writes to those
+    /// do not fire its statement triggers, so membership versions and the
+    /// mark of `own_writes.rs` may miss them.
+    versioned: bool,
 }
 
 /// Saved plans for one attached table.
@@ -48,6 +52,7 @@ struct TablePlans {
 struct Lookups {
     organization_of: SavedPlan,
     ids_of: SavedPlan,
+    versioned: bool,
 }
 
 /// Results for one snapshot.
@@ -99,15 +104,18 @@ const MEMBERSHIP_CAPACITY: usize = 64;
 
 /// Always one row: the OID and owner of `org_rls.assistants_table` (the
 /// owner is the role that created the extension), then the attached table
-/// and its id column, NULL when none is attached, and whether the trigger
-/// that marks writes (`own_writes.rs`) is on it and always enabled.
+/// and its id column, NULL when none is attached, whether the trigger that
+/// marks writes (`own_writes.rs`) is on it and always enabled, and whether
+/// it has no partitions or child tables.
 const ATTACHED_QUERY: &str = "\
     SELECT c.oid, c.relowner, t.relation::pg_catalog.oid, t.id_column::pg_catalog.text, \
            EXISTS (SELECT FROM pg_catalog.pg_trigger g \
                     WHERE g.tgrelid OPERATOR(pg_catalog.=) t.relation::pg_catalog.oid \
                       AND g.tgname OPERATOR(pg_catalog.=) 'org_rls_membership_writing' \
-                      AND g.tgenabled OPERATOR(pg_catalog.=) 'A') \
+                      AND g.tgenabled OPERATOR(pg_catalog.=) 'A'), \
+           NOT (a.relkind OPERATOR(pg_catalog.=) 'p' OR a.relhassubclass) \
       FROM pg_catalog.pg_class c LEFT JOIN org_rls.assistants_table t ON true \
+           LEFT JOIN pg_catalog.pg_class a ON a.oid OPERATOR(pg_catalog.=) t.relation::pg_catalog.oid \
      WHERE c.oid OPERATOR(pg_catalog.=) 'org_rls.assistants_table'::pg_catalog.regclass";
 
 /// Registers the invalidation callback; called once per backend from `_PG_init`.
@@ -201,13 +209,18 @@ fn ids_of(organization: Uuid) -> Ids {
         return ids;
     }
     // While this transaction writes the assistants table, the version may
-    // lag behind the rows (see `own_writes.rs`): read the ids, keep nothing.
-    // Otherwise read the version without SPI once the attached table's plans
-    // are prepared.
+    // lag behind the rows (see `own_writes.rs`), and a table with children
+    // has no reliable version: read the ids, keep nothing. Otherwise read the
+    // version without SPI once the attached table's plans are prepared.
     let version = if own_writes::current() {
         Some(None)
     } else {
-        current_attached().map(|_| direct_read::membership_version(organization))
+        current_attached().map(|attached| {
+            attached
+                .versioned
+                .then(|| direct_read::membership_version(organization))
+                .flatten()
+        })
     };
     let ids = version
         .flatten()
@@ -225,7 +238,11 @@ fn ids_of(organization: Uuid) -> Ids {
 /// it was not read yet).
 fn read_ids(organization: Uuid, version: Option<Option<MembershipVersion>>) -> Ids {
     run_lookup(|plans| {
-        let version = version.unwrap_or_else(|| direct_read::membership_version(organization));
+        let version = match version {
+            Some(known) => known,
+            None if plans.versioned => direct_read::membership_version(organization),
+            None => None,
+        };
         let ids: Ids = plans
             .ids_of
             .first_value::<Vec<Uuid>>(&[uuid_datum(organization)])
@@ -316,11 +333,14 @@ fn attached() -> Option<Attached> {
             CONFIG_RELATION.store(config.to_u32(), Ordering::Relaxed);
             let relation = row.get::<pg_sys::Oid>(3);
             ATTACHED_RELATION.store(relation.map_or(0, |oid| oid.to_u32()), Ordering::Relaxed);
-            own_writes::set_marked(generation, row.get::<bool>(5).unwrap_or(false));
+            let versioned = row.get::<bool>(6).unwrap_or(false);
+            let marked = row.get::<bool>(5).unwrap_or(false);
+            own_writes::set_marked(generation, marked && versioned);
             Some(Attached {
                 owner: row.get::<pg_sys::Oid>(2)?,
                 relation: relation?,
                 id_column: row.get::<String>(4)?,
+                versioned,
             })
         })
         .flatten();
@@ -368,6 +388,7 @@ fn prepare_table_plans(attached: Attached) -> Lookups {
         let lookups = Lookups {
             organization_of,
             ids_of,
+            versioned: attached.versioned,
         };
         state.table_plans = Some(TablePlans { attached, lookups });
         lookups

@@ -48,6 +48,24 @@ SELECT cardinality(org_rls.assistant_ids()) AS assistants;
 ROLLBACK;
 ALTER TABLE public.bots ENABLE ALWAYS TRIGGER org_rls_membership_writing;
 
+-- Writes to a child table fire no statement trigger of its parent, so
+-- neither the version nor the mark follows them. With a child table, the
+-- helpers read the ids again at every new snapshot.
+CREATE TABLE public.bots_child () INHERITS (public.bots);
+GRANT SELECT, INSERT ON public.bots_child TO org_rls_bot_app;
+SET ROLE org_rls_bot_app;
+SELECT cardinality(org_rls.assistant_ids()) AS assistants;
+SELECT cardinality(org_rls.assistant_ids()) AS assistants;
+INSERT INTO public.bots_child VALUES ('00000000-0000-4000-8000-0000000000a5', 'a5', '00000000-0000-4000-8000-00000000000a');
+SELECT cardinality(org_rls.assistant_ids()) AS assistants;
+BEGIN;
+SELECT cardinality(org_rls.assistant_ids()) AS assistants;
+INSERT INTO public.bots_child VALUES ('00000000-0000-4000-8000-0000000000a6', 'a6', '00000000-0000-4000-8000-00000000000a');
+SELECT cardinality(org_rls.assistant_ids()) AS assistants;
+COMMIT;
+RESET ROLE;
+DROP TABLE public.bots_child;
+
 RESET org_rls.organization_id;
 DROP TABLE public.bot_log;
 DROP TABLE public.bots;
