@@ -17,18 +17,16 @@
 
 use crate::snapshot_key::unguarded;
 use pgrx::prelude::*;
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-thread_local! {
-    /// The top-level transaction id of the last transaction whose statement
-    /// fired the trigger; 0 before any.
-    static WRITER: Cell<u32> = const { Cell::new(0) };
-    /// How many statements of this backend fired the trigger. A result
-    /// looked up before a write never serves a command after it, even in a
-    /// later transaction whose snapshot looks the same.
-    static WRITES: Cell<u64> = const { Cell::new(0) };
-}
+/// The top-level transaction id of the last transaction whose statement
+/// fired the trigger; 0 before any. Atomics rather than thread-locals: the
+/// per-row check reads them on every row, and a backend has one thread.
+static WRITER: AtomicU32 = AtomicU32::new(0);
+/// How many statements of this backend fired the trigger. A result looked
+/// up before a write never serves a command after it, even in a later
+/// transaction whose snapshot looks the same.
+static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// The attached-table generation (see `assistants.rs`) at which the trigger
 /// was last read as present and enabled; `u64::MAX` when it was not.
@@ -50,12 +48,12 @@ pub fn possible(generation: u64) -> bool {
 
 /// Returns the number of statements of this backend that fired the trigger.
 pub fn count() -> u64 {
-    WRITES.get()
+    WRITES.load(Ordering::Relaxed)
 }
 
 /// True when the current transaction fired the trigger.
 pub fn current() -> bool {
-    let writer = WRITER.get();
+    let writer = WRITER.load(Ordering::Relaxed);
     // SAFETY: reads a variable of the transaction state.
     writer != 0 && writer == unsafe { unguarded::GetTopTransactionIdIfAny() }.into_inner()
 }
@@ -69,7 +67,7 @@ fn assistants_writing<'a>(
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
     // SAFETY: assigns or reads the top-level transaction id, inside a transaction.
     let writer = unsafe { pg_sys::GetTopTransactionId() };
-    WRITER.set(writer.into_inner());
-    WRITES.set(WRITES.get() + 1);
+    WRITER.store(writer.into_inner(), Ordering::Relaxed);
+    WRITES.fetch_add(1, Ordering::Relaxed);
     Ok(None)
 }
