@@ -18,6 +18,7 @@ mod row_check;
 mod saved_plan;
 mod settings;
 mod snapshot_key;
+mod unguarded;
 mod uuid_array;
 mod uuid_text;
 

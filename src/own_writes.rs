@@ -15,7 +15,7 @@
 //! holds only while the trigger exists and is enabled; the lookups read
 //! whether it is, with the attached table, and assume writes otherwise.
 
-use crate::snapshot_key::unguarded;
+use crate::unguarded;
 use pgrx::prelude::*;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -59,8 +59,8 @@ pub fn current() -> bool {
 }
 
 /// The trigger function: marks the current transaction as a writer of the
-/// assistants table. The statement writes anyway, so assigning a
-/// transaction id here costs nothing more.
+/// assistants table. A statement that changes rows needs a transaction id
+/// anyway; one that changes none gets an id it would not have had.
 #[pg_trigger(sql = false)]
 fn assistants_writing<'a>(
     _trigger: &'a pgrx::PgTrigger<'a>,

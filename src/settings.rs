@@ -1,5 +1,6 @@
 //! The extension's settings (GUCs) and reading of other settings by name.
 
+use crate::unguarded;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::{CStr, CString};
 
@@ -86,25 +87,8 @@ pub fn own_raw(setting: &GucSetting<Option<CString>>) -> Option<&'static CStr> {
 /// undefined or empty, valid like `own_raw`'s.
 pub fn raw_by_name(name: &CStr) -> Option<&'static CStr> {
     // SAFETY: GetConfigOption returns NULL or a pointer into GUC storage.
+    // With missing_ok and without restrict_privileged it raises no error.
     unsafe { borrow_raw(unguarded::GetConfigOption(name.as_ptr(), true, false)) }
-}
-
-/// GetConfigOption raises an error only for an unknown name without
-/// missing_ok or a superuser-only setting with restrict_privileged, and
-/// `raw_by_name` passes neither. Declared without pgrx's error boundary,
-/// whose setjmp the per-row check would pay on each row where the context
-/// comes from a JWT claim or `legacy_tenant_setting`.
-mod unguarded {
-    use std::ffi::c_char;
-
-    #[allow(clashing_extern_declarations)]
-    unsafe extern "C-unwind" {
-        pub fn GetConfigOption(
-            name: *const c_char,
-            missing_ok: bool,
-            restrict_privileged: bool,
-        ) -> *const c_char;
-    }
 }
 
 unsafe fn borrow_raw(raw: *const std::ffi::c_char) -> Option<&'static CStr> {

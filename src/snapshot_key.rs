@@ -1,7 +1,7 @@
 //! The key under which a lookup result is reused: two statements with equal
 //! keys see the same assistants.
 
-use crate::{assistants, own_writes};
+use crate::{assistants, own_writes, unguarded};
 use pgrx::pg_sys;
 
 /// What decides which assistants a statement sees.
@@ -71,21 +71,5 @@ pub fn current() -> Option<SnapshotKey> {
             running_subtransactions: snapshot.subxcnt,
             subtransactions_overflowed: snapshot.suboverflowed,
         })
-    }
-}
-
-/// PostgreSQL functions that only read a variable and never raise an error,
-/// declared without pgrx's error boundary. Its setjmp made the per-row check
-/// in `row_check.rs` cost about 75 ns instead of 45 (2 million calls in one
-/// query, measured with psql's \timing on the benchmark machine).
-pub mod unguarded {
-    use pgrx::pg_sys::{Snapshot, SubTransactionId, TransactionId};
-
-    #[allow(clashing_extern_declarations)]
-    unsafe extern "C-unwind" {
-        pub fn ActiveSnapshotSet() -> bool;
-        pub fn GetActiveSnapshot() -> Snapshot;
-        pub fn GetCurrentSubTransactionId() -> SubTransactionId;
-        pub fn GetTopTransactionIdIfAny() -> TransactionId;
     }
 }
