@@ -61,6 +61,7 @@ unsafe fn index_condition(request: &mut pg_sys::SupportRequestIndexCondition) ->
         let Some(ids) = assistant_ids_call(request.funcid) else {
             return null_mut();
         };
+        mark_as_exact(request.index, request.node);
         let mut any = PgBox::<pg_sys::ScalarArrayOpExpr>::alloc_node(NodeTag::T_ScalarArrayOpExpr);
         any.opno = equality;
         any.opfuncid = pg_sys::get_opcode(equality);
@@ -72,6 +73,35 @@ unsafe fn index_condition(request: &mut pg_sys::SupportRequestIndexCondition) ->
         any.location = -1;
         request.lossy = false;
         pg_sys::lappend(null_mut(), any.into_pg().cast()).cast()
+    }
+}
+
+/// Lets a bitmap heap scan drop the call from its per-row filter when its
+/// bitmap comes from the index condition returned here.
+///
+/// PostgreSQL 15 drops the call from plain and index-only scans, because the
+/// index condition is exact. In a bitmap heap scan it keeps the call as a
+/// filter on every row unless the clause equals an index condition or comes
+/// from the same equivalence class as one. So the restriction gets an
+/// equivalence class of its own, which only this index condition shares.
+/// The scan then evaluates the call as its recheck condition, on the rows of
+/// lossy bitmap pages only, as it does for an explicit `tenant_id = ANY (…)`.
+/// The planner uses the class of a restriction only to compare it with the
+/// class of other clauses, and no other clause has this one. A BitmapOr
+/// passes no classes up, so a bitmap that ORs this condition with another
+/// keeps the filter.
+unsafe fn mark_as_exact(index: *mut pg_sys::IndexOptInfo, clause: *mut Node) {
+    unsafe {
+        let restrictions =
+            PgList::<pg_sys::RestrictInfo>::from_pg((*(*index).rel).baserestrictinfo);
+        for restriction in restrictions.iter_ptr() {
+            if (*restriction).clause.cast::<Node>() == clause && (*restriction).parent_ec.is_null()
+            {
+                (*restriction).parent_ec =
+                    PgBox::<pg_sys::EquivalenceClass>::alloc_node(NodeTag::T_EquivalenceClass)
+                        .into_pg();
+            }
+        }
     }
 }
 
