@@ -54,6 +54,20 @@ EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_serial(:'org_ids');
 \endif
 RESET max_parallel_workers_per_gather;
 
+\echo '-- latest 50 in the large organization, random_page_cost = 1.1'
+SET random_page_cost = 1.1;
+\if :rls
+PREPARE org_latest_cached AS
+    SELECT id, tenant_id, content, created_at FROM public.messages ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_cached;
+\else
+PREPARE org_latest_cached(uuid[]) AS
+    SELECT id, tenant_id, content, created_at FROM public.messages
+     WHERE tenant_id = ANY ($1) ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_cached(:'org_ids');
+\endif
+RESET random_page_cost;
+
 \echo '-- keyword top 10 over one assistant'
 PREPARE keyword(uuid, text) AS
     SELECT k.id, ts_rank(k.fts, q.query) AS rank
