@@ -142,4 +142,4 @@ SELECT format('| %s | %s | %s |',
 \echo '### Cells with notes'
 \echo ''
 SELECT format('- %s / %s / %s: %s', section, query, shape, note)
-  FROM bench.result WHERE note IS NOT NULL AND note NOT LIKE 'runs:%' ORDER BY seq;
+  FROM bench.result WHERE note IS NOT NULL AND note NOT LIKE 'runs%' ORDER BY seq;
