@@ -36,37 +36,30 @@ PREPARE org_latest(uuid[]) AS
 EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest(:'org_ids');
 \endif
 
+-- The statements above again under other settings. A setting does not
+-- invalidate a cached plan, so DISCARD PLANS makes EXECUTE plan them anew.
 \echo '-- count and latest 50 in the large organization, no parallel workers'
 SET max_parallel_workers_per_gather = 0;
+DISCARD PLANS;
 \if :rls
-PREPARE org_count_serial AS SELECT count(*) FROM public.messages;
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count_serial;
-PREPARE org_latest_serial AS
-    SELECT id, tenant_id, content, created_at FROM public.messages ORDER BY created_at DESC LIMIT 50;
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_serial;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest;
 \else
-PREPARE org_count_serial(uuid[]) AS SELECT count(*) FROM public.messages WHERE tenant_id = ANY ($1);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count_serial(:'org_ids');
-PREPARE org_latest_serial(uuid[]) AS
-    SELECT id, tenant_id, content, created_at FROM public.messages
-     WHERE tenant_id = ANY ($1) ORDER BY created_at DESC LIMIT 50;
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_serial(:'org_ids');
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_count(:'org_ids');
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest(:'org_ids');
 \endif
 RESET max_parallel_workers_per_gather;
 
 \echo '-- latest 50 in the large organization, random_page_cost = 1.1'
 SET random_page_cost = 1.1;
+DISCARD PLANS;
 \if :rls
-PREPARE org_latest_cached AS
-    SELECT id, tenant_id, content, created_at FROM public.messages ORDER BY created_at DESC LIMIT 50;
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_cached;
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest;
 \else
-PREPARE org_latest_cached(uuid[]) AS
-    SELECT id, tenant_id, content, created_at FROM public.messages
-     WHERE tenant_id = ANY ($1) ORDER BY created_at DESC LIMIT 50;
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest_cached(:'org_ids');
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE org_latest(:'org_ids');
 \endif
 RESET random_page_cost;
+DISCARD PLANS;
 
 \echo '-- keyword top 10 over one assistant'
 PREPARE keyword(uuid, text) AS
