@@ -76,20 +76,21 @@ unsafe fn index_condition(request: &mut pg_sys::SupportRequestIndexCondition) ->
     }
 }
 
-/// Lets a bitmap heap scan drop the call from its per-row filter when its
-/// bitmap comes from the index condition returned here.
+/// Gives the restriction `clause` of the index's table an equivalence class
+/// of its own, so that a bitmap heap scan whose bitmap comes from the index
+/// condition returned here does not test each row again.
 ///
-/// PostgreSQL 15 drops the call from plain and index-only scans, because the
-/// index condition is exact. In a bitmap heap scan it keeps the call as a
-/// filter on every row unless the clause equals an index condition or comes
-/// from the same equivalence class as one. So the restriction gets an
-/// equivalence class of its own, which only this index condition shares.
-/// The scan then evaluates the call as its recheck condition, on the rows of
-/// lossy bitmap pages only, as it does for an explicit `tenant_id = ANY (…)`.
-/// The planner uses the class of a restriction only to compare it with the
-/// class of other clauses, and no other clause has this one. A BitmapOr
-/// passes no classes up, so a bitmap that ORs this condition with another
-/// keeps the filter.
+/// PostgreSQL 15 drops an exact index condition's clause from plain and
+/// index-only scans. In a bitmap heap scan it drops the clause only when it
+/// equals an index condition or shares its equivalence class, and otherwise
+/// keeps it as a per-row filter. With the class, the call is only the scan's
+/// recheck condition, evaluated on the rows of lossy bitmap pages. A BitmapOr
+/// passes no classes up, so a bitmap that ORs this condition keeps the filter.
+///
+/// NOTE: this assumes that PostgreSQL 15 reads the class of a restriction
+/// only to compare it with other clauses' classes, which no other clause
+/// shares here. The plans and lossy-page results of
+/// tests/pg_regress/sql/bitmap_recheck.sql check the cases it covers.
 unsafe fn mark_as_exact(index: *mut pg_sys::IndexOptInfo, clause: *mut Node) {
     unsafe {
         let restrictions =

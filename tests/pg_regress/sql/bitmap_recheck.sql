@@ -43,7 +43,7 @@ SELECT org_rls.use_organization(:'org1') IS NOT NULL AS context_set;
 -- test as the recheck condition only.
 EXPLAIN (COSTS OFF) SELECT count(*) FROM public.notes;
 -- With a condition of the query on another index, the planner may AND the
--- two bitmaps, and the rows still all come from the tenant index.
+-- two bitmaps, and every row returned still matched the tenant index.
 EXPLAIN (COSTS OFF) SELECT count(*) FROM public.notes WHERE day = DATE '2026-01-05';
 -- With an OR of the query, the bitmap of the OR is ANDed with the tenant
 -- index's.
